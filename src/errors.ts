@@ -1,0 +1,73 @@
+/**
+ * The one error registry. Every error the project raises on purpose is an ExecutorError with a
+ * stable code (never reused, never renumbered) and a message that names the thing at fault.
+ * `toExecutorError` converts anything else at a boundary.
+ */
+
+export const ErrorCodes = {
+  /** The definition could not be read, parsed or validated. */
+  AQ_INVALID_PIPELINE: { reason: 'invalid_pipeline', doc: 'The pipeline definition is invalid (syntax, structure, parameters or stage SQL).' },
+  /** `${name}` parameters left without a value. */
+  AQ_MISSING_PARAMETERS: { reason: 'invalid_pipeline', doc: 'Template parameters were referenced but not given.' },
+  /** A file extension other than .json/.yml/.yaml/.toml. */
+  AQ_UNSUPPORTED_FORMAT: { reason: 'invalid_pipeline', doc: 'The definition file extension is not .json, .yml, .yaml or .toml.' },
+  /** Stage SQL that is not a single read-only query. */
+  AQ_STAGE_SQL_REJECTED: { reason: 'invalid_pipeline', doc: 'A stage query is not a single read-only query, or does not parse.' },
+  /** A source could not be registered. */
+  AQ_SOURCE_FAILED: { reason: 'source', doc: 'A source failed to register (missing file, bad format, unreachable store).' },
+  /** A stage query failed while running. */
+  AQ_STAGE_FAILED: { reason: 'stage', doc: 'A stage query failed while running.' },
+  /** The destination could not be written. */
+  AQ_DESTINATION_FAILED: { reason: 'destination', doc: 'Writing the destination failed; nothing was left half written.' },
+  /** The run needed more memory than its limit allows. */
+  AQ_OUT_OF_MEMORY: { reason: 'memory', doc: 'The run exceeded its memory limit even with spilling.' },
+  /** A feature that parses but is not implemented by this executor yet. */
+  AQ_NOT_SUPPORTED: { reason: 'invalid_pipeline', doc: 'The pipeline uses a source or destination kind this executor does not support yet.' },
+  /** The run was cancelled. */
+  AQ_CANCELLED: { reason: 'cancelled', doc: 'The run was cancelled.' },
+  /** Anything unexpected. */
+  AQ_INTERNAL: { reason: 'internal', doc: 'An unexpected internal error.' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** One finding about a definition: where it is and what is wrong. */
+export interface Diagnostic {
+  /** Path in the document, e.g. `sources[1].format.options.delimiter` ('' for the root). */
+  path: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.path === '' ? '' : d.path;
+  const pos = d.line !== undefined ? ` (line ${d.line}, column ${d.column ?? 1})` : '';
+  return where ? `${where}${pos}: ${d.message}` : `${d.message}${pos}`;
+}
+
+export class ExecutorError extends Error {
+  readonly code: ErrorCode;
+  readonly diagnostics: Diagnostic[];
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; diagnostics?: Diagnostic[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ExecutorError';
+    this.code = code;
+    this.diagnostics = options.diagnostics ?? [];
+  }
+  /** The protocol `reason` of this error (PROTOCOL.md `execution_error.reason`). */
+  get reason(): string {
+    return ErrorCodes[this.code].reason;
+  }
+}
+
+export function isExecutorError(e: unknown): e is ExecutorError {
+  return e instanceof ExecutorError;
+}
+
+/** Converts anything thrown into an ExecutorError (unknown errors become AQ_INTERNAL). */
+export function toExecutorError(e: unknown, fallback: ErrorCode = 'AQ_INTERNAL', prefix?: string): ExecutorError {
+  if (e instanceof ExecutorError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new ExecutorError(fallback, prefix ? `${prefix}: ${msg}` : msg, { cause: e });
+}
