@@ -25,7 +25,7 @@ export type DataType =
 
 export interface Field {
   name: string;
-  /** The data type exactly as written (trimmed), kept for output. */
+  /** `type` in the original's Display form (`int32` for input `int`): what the original writes back. */
   data_type: string;
   /** Parsed form of `data_type`. */
   type: DataType;
@@ -42,7 +42,12 @@ export type SourceFileType =
 /** A location: absolute URL string (file:// for local paths), as serialised by the original. */
 export type Location = string;
 
-export interface PartitionColumn { name: string; data_type: string; type: DataType }
+export interface PartitionColumn {
+  name: string;
+  /** `type` in Display form, as written back. */
+  data_type: string;
+  type: DataType;
+}
 
 export type Source =
   | { type: 'in_memory'; name: string }

@@ -1,0 +1,108 @@
+/**
+ * Decodes a parsed definition (plain JSON-like value) into the Aqueduct model with the original's
+ * serde rules, collecting every error and warning with its path (PIPELINE_FORMAT.md).
+ */
+import { type Diagnostic, ExecutorError, formatDiagnostic } from '../errors.js';
+import { DecodeContext, type Locator, type Path, formatPath, isPlainObject } from './decode-context.js';
+import { readDestination } from './decode-destination.js';
+import { type Reader, complete, readBool, readOption, readSeq, readString, readUsize } from './decode-scalars.js';
+import { readSource } from './decode-source.js';
+import { openStruct } from './decode-struct.js';
+import type { Aqueduct, Stage } from './types.js';
+
+export type { Locator } from './decode-context.js';
+
+export interface DecodeOptions {
+  /** Directory that relative locations are resolved against. */
+  cwd: string;
+  /** Maps a path to its position in the source text, for diagnostics. */
+  locate?: Locator;
+}
+
+export interface DecodeResult {
+  pipeline: Aqueduct;
+  warnings: Diagnostic[];
+}
+
+const STAGE_FIELDS = [
+  { name: 'name' }, { name: 'query' }, { name: 'show' }, { name: 'explain' }, { name: 'explain_analyze' }, { name: 'print_schema' },
+];
+
+const nonEmpty = (what: string): Reader<string> => (ctx, v, path) => {
+  const s = readString(ctx, v, path);
+  if (s !== undefined && s.trim() === '') {
+    ctx.error(path, `${what} must not be empty`);
+    return undefined;
+  }
+  return s;
+};
+
+const readStage: Reader<Stage> = (ctx, v, path) => {
+  const s = openStruct(ctx, v, path, 'Stage', STAGE_FIELDS);
+  return s && complete<Stage>({
+    name: s.required('name', nonEmpty('stage name')),
+    query: s.required('query', nonEmpty('stage query')),
+    show: s.optional('show', readOption(readUsize), null),
+    explain: s.optional('explain', readBool, false),
+    explain_analyze: s.optional('explain_analyze', readBool, false),
+    print_schema: s.optional('print_schema', readBool, false),
+  });
+};
+
+const TOP_FIELDS = [{ name: 'version' }, { name: 'sources' }, { name: 'stages' }, { name: 'destination' }];
+
+export function decodeAqueduct(value: unknown, opts: DecodeOptions): DecodeResult {
+  const ctx = new DecodeContext(opts.cwd, opts.locate);
+  const s = openStruct(ctx, value, [], 'Aqueduct', TOP_FIELDS);
+  const pipeline = s && complete<Aqueduct>({
+    version: s.optional('version', readString, 'v2'),
+    sources: s.required('sources', readSeq(readSource)),
+    stages: s.required('stages', readSeq(readSeq(readStage))),
+    destination: s.optional('destination', readOption(readDestination), null),
+  });
+  if (isPlainObject(value)) checkNames(ctx, value);
+  if (ctx.errors.length > 0 || !pipeline) throw invalidPipeline(ctx.errors, opts.locate !== undefined);
+  return { pipeline, warnings: ctx.warnings };
+}
+
+function invalidPipeline(errors: Diagnostic[], positioned: boolean): ExecutorError {
+  const diagnostics = positioned ? sortByPosition(errors) : errors;
+  const [first] = diagnostics;
+  const more = diagnostics.length - 1;
+  const summary = first ? formatDiagnostic(first) : 'invalid pipeline';
+  const suffix = more > 0 ? ` (and ${more} more error${more === 1 ? '' : 's'})` : '';
+  return new ExecutorError('AQ_INVALID_PIPELINE', `Invalid pipeline: ${summary}${suffix}`, { diagnostics });
+}
+
+function sortByPosition(ds: Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic): number => (d.line === undefined ? Infinity : d.line * 1e6 + (d.column ?? 0));
+  return [...ds].sort((a, b) => key(a) - key(b));
+}
+
+/**
+ * Sources and stages become tables of one session: names must be unique among them
+ * (compared case-insensitively, as DuckDB does).
+ */
+function checkNames(ctx: DecodeContext, root: Record<string, unknown>): void {
+  const seen = new Map<string, { kind: 'source' | 'stage'; at: Path }>();
+  const visit = (kind: 'source' | 'stage', item: unknown, at: Path): void => {
+    if (!isPlainObject(item) || typeof item['name'] !== 'string' || item['name'].trim() === '') return;
+    const name = item['name'];
+    const prior = seen.get(name.toLowerCase());
+    if (!prior) {
+      seen.set(name.toLowerCase(), { kind, at });
+    } else if (prior.kind === kind) {
+      ctx.error([...at, 'name'], `duplicate ${kind} name \`${name}\` (first used by ${formatPath(prior.at)})`);
+    } else {
+      ctx.error([...at, 'name'], `stage name \`${name}\` is already used by source ${formatPath(prior.at)}`);
+    }
+  };
+  const sources = root['sources'];
+  if (Array.isArray(sources)) sources.forEach((src, i) => visit('source', src, ['sources', i]));
+  const stages = root['stages'];
+  if (Array.isArray(stages)) {
+    stages.forEach((group, i) => {
+      if (Array.isArray(group)) group.forEach((stage, j) => visit('stage', stage, ['stages', i, j]));
+    });
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Loading a definition file or text (PIPELINE_FORMAT.md §10): format from the extension, parse with
+ * positions, substitute `${name}` parameters inside string values, fail on leftovers, decode.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { type Diagnostic, ExecutorError } from '../errors.js';
+import { decodeAqueduct } from './decode.js';
+import { readJson } from './json-source.js';
+import type { ParsedSource, PipelineFormat } from './source-tree.js';
+import { type Substitute, leftoverPlaceholders, makeSubstitute, missingParametersError } from './template.js';
+import { readToml } from './toml-source.js';
+import type { Aqueduct } from './types.js';
+import { readYaml } from './yaml-source.js';
+
+export type { PipelineFormat } from './source-tree.js';
+export { parseParams } from './template.js';
+
+export interface LoadOptions {
+  /** Directory that relative locations are resolved against. */
+  cwd: string;
+}
+
+export interface LoadResult {
+  pipeline: Aqueduct;
+  warnings: Diagnostic[];
+}
+
+const EXTENSIONS: Record<string, PipelineFormat> = { '.json': 'json', '.yml': 'yaml', '.yaml': 'yaml', '.toml': 'toml' };
+
+const READERS: Record<PipelineFormat, (text: string, substitute: Substitute) => ParsedSource> = {
+  json: readJson,
+  yaml: readYaml,
+  toml: readToml,
+};
+
+export function pipelineFormatFromPath(path: string): PipelineFormat {
+  const ext = extname(path).toLowerCase();
+  const format = Object.hasOwn(EXTENSIONS, ext) ? EXTENSIONS[ext] : undefined;
+  if (!format) {
+    throw new ExecutorError(
+      'AQ_UNSUPPORTED_FORMAT',
+      `Unsupported configuration format: ${ext === '' ? path : ext} (expected .json, .yml, .yaml or .toml)`,
+    );
+  }
+  return format;
+}
+
+export function loadPipelineText(
+  text: string, format: PipelineFormat, params: Readonly<Record<string, string>>, opts: LoadOptions,
+): LoadResult {
+  const source = READERS[format](text.replace(/^\uFEFF/, ''), makeSubstitute(params));
+  const missing = leftoverPlaceholders(source.value);
+  if (missing.length > 0) throw missingParametersError(missing);
+  const { pipeline, warnings } = decodeAqueduct(source.value, { cwd: opts.cwd, locate: source.locate });
+  return { pipeline, warnings: [...source.warnings, ...warnings] };
+}
+
+export async function loadPipelineFile(
+  path: string, params: Readonly<Record<string, string>> = {}, opts: LoadOptions = { cwd: process.cwd() },
+): Promise<LoadResult> {
+  const format = pipelineFormatFromPath(path);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    throw new ExecutorError('AQ_INVALID_PIPELINE', `Cannot read pipeline file ${path}: ${reason}`, { cause: e });
+  }
+  return loadPipelineText(text, format, params, opts);
+}
