@@ -120,7 +120,7 @@ export function closest(key: string, known: readonly string[]): string | undefin
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {
-    const d = levenshtein(key.toLowerCase(), k.toLowerCase());
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
     if (d < bestDistance) {
       best = k;
       bestDistance = d;
@@ -130,17 +130,19 @@ export function closest(key: string, known: readonly string[]): string | undefin
   return bestDistance <= limit ? best : undefined;
 }
 
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+/** Edit distance counting a swap of two neighbouring letters as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => d[i]?.[j] ?? Infinity;
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur.push(Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = best;
     }
-    prev = cur;
   }
-  return prev[b.length] ?? 0;
+  return at(a.length, b.length);
 }
 
 export interface AdjacentValue<N extends string> {

@@ -62,7 +62,7 @@ export function decodeAqueduct(value: unknown, opts: DecodeOptions): DecodeResul
   });
   if (isPlainObject(value)) checkNames(ctx, value);
   if (ctx.errors.length > 0 || !pipeline) throw invalidPipeline(ctx.errors, opts.locate !== undefined);
-  return { pipeline, warnings: ctx.warnings };
+  return { pipeline, warnings: opts.locate ? sortByPosition(ctx.warnings) : ctx.warnings };
 }
 
 function invalidPipeline(errors: Diagnostic[], positioned: boolean): ExecutorError {
