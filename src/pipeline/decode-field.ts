@@ -58,7 +58,7 @@ export const readPartitionColumn: Reader<PartitionColumn> = (ctx, v, path) => {
     typePath = [...path, 'data_type'];
   }
   if (typeof name !== 'string' || typeof dataType !== 'string') {
-    const hint = isPlainObject(v) && 'type' in v && !('data_type' in v) ? ' (write `data_type`, the `type` alias is not accepted here)' : '';
+    const hint = isPlainObject(v) && Object.hasOwn(v, 'type') && !Object.hasOwn(v, 'data_type') ? ' (write `data_type`, the `type` alias is not accepted here)' : '';
     ctx.error(path, UNTAGGED + hint);
     return undefined;
   }

@@ -187,7 +187,7 @@ export function readTagged<N extends string>(
     ctx.error(path, invalidType(v, `internally tagged enum ${spec.enumName}`));
     return undefined;
   }
-  if (!('type' in v)) {
+  if (!Object.hasOwn(v, 'type')) {
     ctx.error(path, 'missing field `type`');
     return undefined;
   }
