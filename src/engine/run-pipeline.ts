@@ -1,0 +1,173 @@
+/**
+ * Runs one pipeline: opens the run's engine session, checks every stage before anything runs,
+ * drives the pipeline-run machine with the real actors, and closes the session whatever the
+ * outcome (after every side effect has settled, so a cancelled destination has cleaned up).
+ */
+import { randomUUID } from 'node:crypto';
+import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
+import { pipelineRunMachine, type GroupEvent, type GroupInput } from '../../machines/pipeline-run.machine.js';
+import { ExecutorError, toExecutorError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { Aqueduct, Stage } from '../pipeline/types.js';
+import { registerSource } from '../sources/index.js';
+import { planDestination, writeDestination, type DestinationPlan } from '../destinations/index.js';
+import type { ProgressEvent, StageOutput } from './run-events.js';
+import { EngineSession } from './session.js';
+import { referencedTables, runStage } from './stages.js';
+import { quoteIdent } from './sql-text.js';
+import { rewriteSql } from './sql/rewrite.js';
+import { checkStageQuery } from './sql/check.js';
+
+export interface RunPipelineOptions {
+  pipeline: Aqueduct;
+  executionId?: string;
+  /** GiB; 0/undefined = DuckDB's default. */
+  memoryLimitGb?: number;
+  spillRoot?: string;
+  threads?: number;
+  signal?: AbortSignal;
+  log?: Logger;
+  onProgress?: (progress: number, event: ProgressEvent) => void;
+  onStageOutput?: (output: StageOutput) => void;
+}
+
+export type RunOutcome =
+  | { status: 'succeeded' }
+  | { status: 'failed'; error: ExecutorError }
+  | { status: 'cancelled' };
+
+interface Prepared {
+  sql: Map<string, string>;
+  /** Stage tables that can be dropped once the group at this index has finished. */
+  dropAfter: Map<number, string[]>;
+  destination: DestinationPlan | null;
+}
+
+/** Rewrites and checks every stage, and works out when each stage table is last used. */
+async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string): Promise<Prepared> {
+  const sql = new Map<string, string>();
+  const refs = new Map<string, Set<string>>();
+  for (const group of pipeline.stages) {
+    for (const stage of group) {
+      const rewritten = rewriteSql(stage.query);
+      await checkStageQuery(session.main, stage.name, rewritten);
+      sql.set(stage.name, rewritten);
+      refs.set(stage.name, await referencedTables(session.main, rewritten));
+    }
+  }
+  const last = pipeline.stages.at(-1)?.at(-1)?.name;
+  const dropAfter = new Map<number, string[]>();
+  pipeline.stages.forEach((group, g) => {
+    for (const stage of group) {
+      if (stage.name === last) continue;
+      let lastUse = g;
+      pipeline.stages.forEach((later, h) => {
+        if (h > g && later.some((s) => refs.get(s.name)!.has(stage.name.toLowerCase()))) lastUse = h;
+      });
+      dropAfter.set(lastUse, [...(dropAfter.get(lastUse) ?? []), stage.name]);
+    }
+  });
+  if (pipeline.destination && !last) {
+    throw new ExecutorError('AQ_INVALID_PIPELINE', `destination "${pipeline.destination.name}": the pipeline has no stage whose result could be written`);
+  }
+  const destination = pipeline.destination ? planDestination(session, pipeline.destination, runId) : null;
+  return { sql, dropAfter, destination };
+}
+
+export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome> {
+  const log = opts.log ?? silentLogger();
+  const runId = opts.executionId ?? randomUUID();
+  if (opts.signal?.aborted) return { status: 'cancelled' };
+  let session: EngineSession;
+  try {
+    session = await EngineSession.open({ memoryLimitGb: opts.memoryLimitGb, spillRoot: opts.spillRoot, threads: opts.threads, log });
+  } catch (e) {
+    return { status: 'failed', error: toExecutorError(e) };
+  }
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+    return p;
+  };
+  try {
+    let prepared: Prepared;
+    try {
+      prepared = await prepare(session, opts.pipeline, runId);
+    } catch (e) {
+      return { status: 'failed', error: toExecutorError(e, 'AQ_INVALID_PIPELINE') };
+    }
+    const machine = pipelineRunMachine.provide({
+      actors: {
+        registerSource: fromPromise(({ input, signal }) => track(registerSource(session, input.source, signal))),
+        runStageGroup: fromCallback<{ type: 'none' }, GroupInput, GroupEvent>(({ input, sendBack }) => {
+          const ac = new AbortController();
+          const send = (e: GroupEvent) => { if (!ac.signal.aborted) sendBack(e); };
+          const work = track(runGroup(session, input, prepared, ac.signal, send));
+          work.then(() => send({ type: 'group.done' }), (error) => send({ type: 'group.failed', error }));
+          return () => ac.abort();
+        }),
+        writeDestination: fromPromise(({ input, signal }) =>
+          track(session.lockdown().then(() => writeDestination(session, prepared.destination!, input.lastStage, signal))),
+        ),
+      },
+    });
+    const actor = createActor(machine, {
+      input: { pipeline: opts.pipeline },
+      inspect: (ev) => {
+        if (ev.type === '@xstate.snapshot' && ev.actorRef === actor) {
+          const snap = ev.snapshot as { value?: unknown };
+          log.debug({ state: snap.value }, 'pipeline run state');
+        }
+      },
+    });
+    actor.on('progress', (e) => opts.onProgress?.(e.progress, e.event));
+    actor.on('stage_output', (e) => opts.onStageOutput?.(e.output));
+    const onAbort = () => actor.send({ type: 'cancel' });
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    actor.start();
+    let snap;
+    try {
+      snap = await waitFor(actor, (s) => s.status === 'done');
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    // Side effects stopped by cancellation or failure finish their own clean-up first.
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
+    if (snap.value === 'succeeded') return { status: 'succeeded' };
+    if (snap.value === 'cancelled') return { status: 'cancelled' };
+    const err = toExecutorError(snap.context.error);
+    if (err.code === 'AQ_CANCELLED') return { status: 'cancelled' };
+    return { status: 'failed', error: err };
+  } finally {
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
+    await session.close();
+  }
+}
+
+async function runGroup(
+  session: EngineSession,
+  input: GroupInput,
+  prepared: Prepared,
+  signal: AbortSignal,
+  send: (e: GroupEvent) => void,
+): Promise<void> {
+  await session.lockdown();
+  await Promise.all(
+    input.stages.map(async (stage: Stage, i) => {
+      const conn = await session.connect();
+      try {
+        send({ type: 'stage.started', name: stage.name, position: input.position, subPosition: i });
+        const t0 = performance.now();
+        await runStage(conn, stage, prepared.sql.get(stage.name)!, signal, (output) => send({ type: 'stage.output', output }));
+        send({ type: 'stage.completed', name: stage.name, position: input.position, subPosition: i, durationMs: Math.round(performance.now() - t0) });
+      } finally {
+        session.release(conn);
+      }
+    }),
+  );
+  for (const name of prepared.dropAfter.get(input.position) ?? []) {
+    await session.main.run(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
+    session.log.debug({ table: name, group: input.position }, 'dropped stage table');
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * One DuckDB instance per run: the run's memory limit, a per-run spill directory, UTC, the
+ * DataFusion compatibility layer, and a lockdown that leaves stage SQL no way to the file system
+ * or the network except through the declared sources and the destination's temporary target.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { ExecutorError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { applySqlCompat, applyConnectionCompat } from './sql/compat.js';
+import { stringList } from './sql-text.js';
+
+export interface SessionOptions {
+  /** Memory limit in GiB; 0 or undefined = DuckDB's default (80% of RAM). */
+  memoryLimitGb?: number;
+  /** Parent of the per-run spill directory (default: the OS temp dir). */
+  spillRoot?: string;
+  /** Worker threads (default: DuckDB's, the number of cores). */
+  threads?: number;
+  log: Logger;
+}
+
+export class EngineSession {
+  private readonly connections = new Set<DuckDBConnection>();
+  private readonly allowedFiles = new Set<string>();
+  private readonly allowedDirs = new Set<string>();
+  private locked: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly instance: DuckDBInstance,
+    /** The connection sources and destinations use. */
+    readonly main: DuckDBConnection,
+    readonly spillDir: string,
+    readonly log: Logger,
+  ) {}
+
+  static async open(opts: SessionOptions): Promise<EngineSession> {
+    const root = opts.spillRoot ?? path.join(os.tmpdir(), 'aqueducts-spill');
+    await mkdir(root, { recursive: true });
+    const spillDir = await mkdtemp(path.join(root, 'run-'));
+    const config: Record<string, string> = {
+      temp_directory: spillDir,
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    };
+    if (opts.memoryLimitGb && opts.memoryLimitGb > 0) config.memory_limit = `${Math.max(1, Math.floor(opts.memoryLimitGb * 1024))}MiB`;
+    if (opts.threads && opts.threads > 0) config.threads = String(opts.threads);
+    let instance: DuckDBInstance | undefined;
+    try {
+      instance = await DuckDBInstance.create(':memory:', config);
+      const main = await instance.connect();
+      await applySqlCompat(main);
+      const session = new EngineSession(instance, main, spillDir, opts.log);
+      session.connections.add(main);
+      return session;
+    } catch (e) {
+      instance?.closeSync();
+      await rm(spillDir, { recursive: true, force: true });
+      throw new ExecutorError('AQ_INTERNAL', `could not start the engine: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** A further connection (stages of a group run on their own connections, in parallel). */
+  async connect(): Promise<DuckDBConnection> {
+    if (this.closed) throw new ExecutorError('AQ_INTERNAL', 'the engine session is closed');
+    const c = await this.instance.connect();
+    await applyConnectionCompat(c);
+    this.connections.add(c);
+    return c;
+  }
+
+  release(c: DuckDBConnection): void {
+    if (c === this.main) return;
+    this.connections.delete(c);
+    c.closeSync();
+  }
+
+  /** Lets the engine (never stage SQL) read this file after lockdown. */
+  allowFile(p: string): void {
+    this.assertUnlocked();
+    this.allowedFiles.add(p);
+  }
+
+  /** Lets the engine read and write below this directory after lockdown. */
+  allowDirectory(d: string): void {
+    this.assertUnlocked();
+    this.allowedDirs.add(d.endsWith('/') ? d : `${d}/`);
+  }
+
+  /**
+   * Turns off external access (files outside the allowed list, network, extensions) and locks
+   * the configuration. Idempotent; runs before the first stage.
+   */
+  lockdown(): Promise<void> {
+    this.locked ??= (async () => {
+      const c = this.main;
+      if (this.allowedFiles.size) await c.run(`SET allowed_paths = ${stringList([...this.allowedFiles])}`);
+      if (this.allowedDirs.size) await c.run(`SET allowed_directories = ${stringList([...this.allowedDirs])}`);
+      await c.run('SET enable_external_access = false');
+      await c.run('SET lock_configuration = true');
+    })();
+    return this.locked;
+  }
+
+  get isLocked(): boolean {
+    return this.locked !== null;
+  }
+
+  /** Closes every connection and the instance, and removes the spill directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.connections) {
+      try { c.closeSync(); } catch { /* already closed */ }
+    }
+    this.connections.clear();
+    try { this.instance.closeSync(); } catch { /* already closed */ }
+    await rm(this.spillDir, { recursive: true, force: true });
+  }
+
+  private assertUnlocked(): void {
+    if (this.locked) throw new ExecutorError('AQ_INTERNAL', 'the engine is locked down; paths can no longer be allowed');
+  }
+}
+
+/**
+ * Runs `work` on `conn`, interrupting the connection's query when `signal` aborts. The work's
+ * rejection after an interrupt is turned into a cancellation error.
+ */
+export async function interruptible<T>(conn: DuckDBConnection, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  if (signal?.aborted) throw cancelled();
+  const onAbort = () => conn.interrupt();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await work();
+  } catch (e) {
+    if (signal?.aborted) throw cancelled(e);
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+export function cancelled(cause?: unknown): ExecutorError {
+  return new ExecutorError('AQ_CANCELLED', 'the run was cancelled', { cause });
+}
+
+/** Maps a DuckDB error to the registry: out-of-memory gets its own code. */
+export function classifyEngineError(e: unknown, fallback: 'AQ_SOURCE_FAILED' | 'AQ_STAGE_FAILED' | 'AQ_DESTINATION_FAILED', subject: string): ExecutorError {
+  if (e instanceof ExecutorError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/Out of Memory Error|could not allocate|failed to allocate/i.test(msg)) {
+    return new ExecutorError('AQ_OUT_OF_MEMORY', `${subject}: out of memory: ${msg.split('\n')[0]}`, { cause: e });
+  }
+  return new ExecutorError(fallback, `${subject}: ${msg}`, { cause: e });
+}

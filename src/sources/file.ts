@@ -1,0 +1,135 @@
+/**
+ * File and directory sources on the local file system: csv, newline-delimited json and parquet,
+ * registered as a view named after the source. CSV typing follows the original (arrow-csv): ISO
+ * timestamps with a zone become naive UTC timestamps; headerless columns are `column_1..n`.
+ */
+import { stat } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ExecutorError } from '../errors.js';
+import { locationToPath } from '../pipeline/location.js';
+import { toDuckDbType } from '../pipeline/data-type.js';
+import type { Field, PartitionColumn, Source, SourceFileType } from '../pipeline/types.js';
+import { describe, type ColumnInfo } from '../engine/stages.js';
+import { quoteIdent, quoteLiteral, stringStruct } from '../engine/sql-text.js';
+
+type FileLike = Extract<Source, { type: 'file' | 'directory' }>;
+
+const CSV_TYPE_CANDIDATES = "['BOOLEAN', 'BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR']";
+const EXTENSIONS: Record<SourceFileType['type'], string> = { csv: 'csv', json: 'json', parquet: 'parquet' };
+
+function columnsStruct(cols: Array<{ name: string; type: string }>): string {
+  return stringStruct(cols.map((c) => [c.name, c.type]));
+}
+
+/** For a declared schema, read timestamps as TIMESTAMPTZ (keeps offsets) and cast afterwards. */
+function readType(f: Field): string {
+  return f.type.kind === 'timestamp' ? 'TIMESTAMP WITH TIME ZONE' : toDuckDbType(f.type);
+}
+
+interface ReaderPlan {
+  /** Table-function call reading the data, with the given extra options. */
+  reader: (extra: string[]) => string;
+  schema: Field[];
+}
+
+function readerPlan(format: SourceFileType, target: string, hive: string[]): ReaderPlan {
+  const t = quoteLiteral(target);
+  switch (format.type) {
+    case 'csv': {
+      const o = format.options;
+      const base = [`header = ${o.has_header}`, `delim = ${quoteLiteral(o.delimiter)}`, `dateformat = '%Y-%m-%d'`, ...hive];
+      return {
+        schema: o.schema,
+        reader: (extra) => `read_csv(${[t, ...base, ...extra].join(', ')})`,
+      };
+    }
+    case 'json':
+      return {
+        schema: format.options.schema,
+        reader: (extra) => `read_json(${[t, `format = 'newline_delimited'`, ...hive, ...extra].join(', ')})`,
+      };
+    case 'parquet':
+      return { schema: format.options.schema, reader: (extra) => `read_parquet(${[t, ...hive, ...extra].join(', ')})` };
+  }
+}
+
+/**
+ * The SELECT list that gives the view the original's names and types: a declared schema is
+ * the table's schema (its columns, in its order, cast to its types); otherwise headerless CSV
+ * columns are named `column_1..n` and zoned timestamps become naive UTC.
+ */
+function projection(cols: ColumnInfo[], format: SourceFileType, schema: Field[], partitions: PartitionColumn[]): string {
+  const parts = schema.length
+    ? schema.map((f) => `CAST(${quoteIdent(f.name)} AS ${toDuckDbType(f.type)}) AS ${quoteIdent(f.name)}`)
+    : cols.map((c, i) => {
+        const name = format.type === 'csv' && !format.options.has_header ? `column_${i + 1}` : c.name;
+        const expr = c.type === 'TIMESTAMP WITH TIME ZONE' ? `CAST(${quoteIdent(c.name)} AS TIMESTAMP)` : quoteIdent(c.name);
+        return `${expr} AS ${quoteIdent(name)}`;
+      });
+  for (const p of partitions) parts.push(quoteIdent(p.name));
+  return parts.join(', ');
+}
+
+async function ensureExists(subject: string, p: string, kind: 'file' | 'directory'): Promise<void> {
+  let s;
+  try {
+    s = await stat(p);
+  } catch {
+    throw new ExecutorError('AQ_SOURCE_FAILED', `${subject}: ${kind} not found: ${p}`);
+  }
+  if (kind === 'file' && s.isDirectory()) throw new ExecutorError('AQ_SOURCE_FAILED', `${subject}: ${p} is a directory; use a source of type directory`);
+  if (kind === 'directory' && !s.isDirectory()) throw new ExecutorError('AQ_SOURCE_FAILED', `${subject}: ${p} is not a directory`);
+}
+
+export interface FileSourceHost {
+  conn: DuckDBConnection;
+  allowFile(p: string): void;
+  allowDirectory(p: string): void;
+}
+
+export async function registerFileSource(host: FileSourceHost, source: FileLike): Promise<void> {
+  const subject = `source "${source.name}"`;
+  const p = locationToPath(source.location);
+  if (p === null) {
+    const scheme = source.location.split(':')[0];
+    throw new ExecutorError('AQ_NOT_SUPPORTED', `${subject}: locations with scheme ${scheme}:// are not supported yet (only local files)`);
+  }
+  const partitions = source.type === 'directory' ? source.partition_columns : [];
+  let target = p;
+  if (source.type === 'file') {
+    await ensureExists(subject, p, 'file');
+    host.allowFile(p);
+  } else {
+    await ensureExists(subject, p, 'directory');
+    host.allowDirectory(p);
+    target = `${p.replace(/\/+$/, '')}/**/*.${EXTENSIONS[source.format.type]}`;
+  }
+  const hive = partitions.length
+    ? ['hive_partitioning = true', `hive_types = ${columnsStruct(partitions.map((c) => ({ name: c.name, type: toDuckDbType(c.type) })))}`, 'hive_types_autocast = false']
+    : ['hive_partitioning = false'];
+  const noHive = ['hive_partitioning = false'];
+  const plan = readerPlan(source.format, target, []);
+  const schema = plan.schema;
+  const conn = host.conn;
+  const typing: string[] = [];
+  if (schema.length && source.format.type !== 'parquet') {
+    typing.push(`columns = ${columnsStruct(schema.map((f) => ({ name: f.name, type: readType(f) })))}`);
+  }
+  else if (source.format.type === 'csv') typing.push(`auto_type_candidates = ${CSV_TYPE_CANDIDATES}`);
+  try {
+    const cols = await describe(conn, `SELECT * FROM ${plan.reader([...noHive, ...typing])}`);
+    const known = new Set(partitions.map((c) => c.name));
+    const dataCols = cols.filter((c) => !known.has(c.name));
+    // CSV without a schema: pin the sniffed types so the view binds the same way every time.
+    if (source.format.type === 'csv' && schema.length === 0) {
+      typing.splice(0, typing.length, `columns = ${columnsStruct(dataCols.map((c) => ({ name: c.name, type: c.type })))}`);
+    }
+    const select = projection(dataCols, source.format, schema, partitions);
+    await conn.run(`CREATE VIEW ${quoteIdent(source.name)} AS SELECT ${select} FROM ${plan.reader([...hive, ...typing])}`);
+    // Bind once now so a broken source fails here, naming itself, not in the first stage.
+    await conn.run(`SELECT * FROM ${quoteIdent(source.name)} LIMIT 0`);
+  } catch (e) {
+    if (e instanceof ExecutorError) throw e;
+    throw new ExecutorError('AQ_SOURCE_FAILED', `${subject}: ${(e as Error).message}`, { cause: e });
+  }
+}

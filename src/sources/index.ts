@@ -1,0 +1,36 @@
+/** Registers one source in the run's session, as a table or view named after the source. */
+import { ExecutorError } from '../errors.js';
+import type { Source } from '../pipeline/types.js';
+import type { EngineSession } from '../engine/session.js';
+import { interruptible } from '../engine/session.js';
+import { registerFileSource } from './file.js';
+
+export async function registerSource(session: EngineSession, source: Source, signal: AbortSignal): Promise<void> {
+  const conn = session.main;
+  await interruptible(conn, signal, async () => {
+    switch (source.type) {
+      case 'file':
+      case 'directory':
+        return registerFileSource(
+          { conn, allowFile: (p) => session.allowFile(p), allowDirectory: (p) => session.allowDirectory(p) },
+          source,
+        );
+      case 'in_memory': {
+        const r = await conn.runAndReadAll(
+          "SELECT 1 FROM duckdb_tables() WHERE table_name = $1 UNION ALL SELECT 1 FROM duckdb_views() WHERE view_name = $1 AND NOT internal",
+          [source.name],
+        );
+        if (r.currentRowCount === 0) {
+          throw new ExecutorError(
+            'AQ_SOURCE_FAILED',
+            `source "${source.name}": in_memory table "${source.name}" does not exist in this run's session (an in_memory source can only refer to a table registered by the program embedding the engine)`,
+          );
+        }
+        return;
+      }
+      case 'odbc':
+      case 'delta':
+        throw new ExecutorError('AQ_NOT_SUPPORTED', `source "${source.name}": ${source.type} sources are not supported by this executor yet`);
+    }
+  });
+}
