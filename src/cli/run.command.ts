@@ -28,6 +28,7 @@ export async function runAction(opts: RunOptions, io: CliIo, signal?: AbortSigna
     signal,
     onProgress: (p, e) => io.err(progressLine(p, e)),
     onStageOutput: (o) => io.out(stageOutputText(o)),
+    onLog: (level, message) => { if (level === 'warn' || level === 'error') io.err(messages.warning(message)); },
   });
   switch (outcome.status) {
     case 'succeeded':

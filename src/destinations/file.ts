@@ -11,7 +11,6 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ExecutorError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { locationToPath } from '../pipeline/location.js';
 import type { Destination } from '../pipeline/types.js';
 import { describe } from '../engine/stages.js';
@@ -61,11 +60,11 @@ export async function writeFileDestination(
   t: FileTarget,
   lastStage: string,
   signal: AbortSignal,
-  log: Logger,
+  warn: (message: string) => void,
 ): Promise<void> {
   const subject = `destination "${dest.name}"`;
   const { options, warnings } = copyOptions(subject, dest.format);
-  for (const w of warnings) log.warn(w);
+  for (const w of warnings) warn(w);
   const existing = await kindOf(t.target);
   if (existing === 'directory' && !t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a directory, but single_file is true`);
   if (existing === 'file' && t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a file, but the destination writes a directory (single_file: false or partition_columns)`);

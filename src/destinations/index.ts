@@ -37,7 +37,7 @@ export async function writeDestination(session: EngineSession, plan: Destination
   if (lastStage === null) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: the pipeline has no stage whose result could be written`);
   const conn = session.main;
   try {
-    if (d.type === 'file' && plan.file) return await writeFileDestination(conn, d, plan.file, lastStage, signal, session.log);
+    if (d.type === 'file' && plan.file) return await writeFileDestination(conn, d, plan.file, lastStage, signal, (m) => session.report('warn', m));
     if (d.type === 'in_memory') {
       await interruptible(conn, signal, () => conn.run(`CREATE TABLE ${quoteIdent(d.name)} AS SELECT * FROM ${quoteIdent(lastStage)}`));
       return;

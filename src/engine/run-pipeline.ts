@@ -12,7 +12,7 @@ import type { Aqueduct, Stage } from '../pipeline/types.js';
 import { registerSource } from '../sources/index.js';
 import { planDestination, writeDestination, type DestinationPlan } from '../destinations/index.js';
 import type { ProgressEvent, StageOutput } from './run-events.js';
-import { EngineSession } from './session.js';
+import { EngineSession, type RunLogListener } from './session.js';
 import { referencedTables, runStage } from './stages.js';
 import { quoteIdent } from './sql-text.js';
 import { rewriteSql } from './sql/rewrite.js';
@@ -29,6 +29,8 @@ export interface RunPipelineOptions {
   log?: Logger;
   onProgress?: (progress: number, event: ProgressEvent) => void;
   onStageOutput?: (output: StageOutput) => void;
+  /** The run's own log lines (warnings about ignored options, ...); never secrets. */
+  onLog?: RunLogListener;
 }
 
 export type RunOutcome =
@@ -80,7 +82,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
   if (opts.signal?.aborted) return { status: 'cancelled' };
   let session: EngineSession;
   try {
-    session = await EngineSession.open({ memoryLimitGb: opts.memoryLimitGb, spillRoot: opts.spillRoot, threads: opts.threads, log });
+    session = await EngineSession.open({ memoryLimitGb: opts.memoryLimitGb, spillRoot: opts.spillRoot, threads: opts.threads, log, onLog: opts.onLog });
   } catch (e) {
     return { status: 'failed', error: toExecutorError(e) };
   }

@@ -20,7 +20,12 @@ export interface SessionOptions {
   /** Worker threads (default: DuckDB's, the number of cores). */
   threads?: number;
   log: Logger;
+  /** The run's own log lines meant for its user (CLI output, protocol v2 `log`); never secrets. */
+  onLog?: RunLogListener;
 }
+
+export type RunLogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type RunLogListener = (level: RunLogLevel, message: string) => void;
 
 export class EngineSession {
   private readonly connections = new Set<DuckDBConnection>();
@@ -35,7 +40,14 @@ export class EngineSession {
     readonly main: DuckDBConnection,
     readonly spillDir: string,
     readonly log: Logger,
+    private readonly onLog: RunLogListener | undefined,
   ) {}
+
+  /** A line for the run's user: logged, and passed to the run's listener. */
+  report(level: RunLogLevel, message: string): void {
+    this.log[level]({ run_log: true }, message);
+    this.onLog?.(level, message);
+  }
 
   static async open(opts: SessionOptions): Promise<EngineSession> {
     const root = opts.spillRoot ?? path.join(os.tmpdir(), 'aqueducts-spill');
@@ -53,7 +65,7 @@ export class EngineSession {
       instance = await DuckDBInstance.create(':memory:', config);
       const main = await instance.connect();
       await applySqlCompat(main);
-      const session = new EngineSession(instance, main, spillDir, opts.log);
+      const session = new EngineSession(instance, main, spillDir, opts.log, opts.onLog);
       session.connections.add(main);
       return session;
     } catch (e) {

@@ -161,3 +161,16 @@ test('in_memory destination fails when the table already exists', async () => {
   assert.equal(clash.outcome.status, 'failed');
   assert.match(clash.outcome.status === 'failed' ? clash.outcome.error.message : '', /destination "result": .*already exists/);
 });
+
+test('a DataFusion parquet option with no DuckDB equivalent is ignored with a warning to the run log', async () => {
+  const cwd = await tempDir();
+  const logs: string[] = [];
+  const r = await runYaml(`${DATA}destination: { type: file, name: out, location: ./out.parquet, format: { type: parquet, options: { created_by: me, compression: lz4 } } }`, {
+    cwd,
+    onLog: (level, message) => logs.push(`${level}: ${message}`),
+  });
+  assertSucceeded(r);
+  assert.deepEqual(logs, ['warn: destination "out": parquet option "created_by" has no equivalent in this engine and is ignored']);
+  const [meta] = await query(`SELECT DISTINCT compression AS c FROM parquet_metadata('${path.join(cwd, 'out.parquet')}')`);
+  assert.equal(meta!.c, 'LZ4_RAW');
+});
