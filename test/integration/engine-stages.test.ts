@@ -1,7 +1,7 @@
 /** Stages on the real engine: outputs, parallel groups, dropping, SQL restrictions, compat. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -173,4 +173,31 @@ test('DataFusion session semantics: integer division, null ordering, UTC, keywor
   const body = r.outputs[0]!.body.split('\n');
   assert.match(body[1]!, /\| q +\| nq +\| value +\| count\(\*\) +\| tz +\| asc_nulls_last +\| desc_nulls_first +\|/);
   assert.match(body[3]!, /\| 3 +\| -3 +\| 1 +\| 1 +\| (UTC|Etc\/UTC) +\| \[1, 2, NULL\] +\| \[NULL, 2, 1\] +\|/);
+});
+
+test('each run gets its memory limit and its own spill directory, removed when it ends', async () => {
+  const cwd = await tempDir();
+  const spillRoot = path.join(cwd, 'spill');
+  const r = await runYaml(
+    `${NUMBERS}stages: [[{ name: s, query: "SELECT current_setting('memory_limit') AS mem, current_setting('temp_directory') AS tmp", show: 1 }]]`,
+    { cwd, memoryLimitGb: 0.5, spillRoot },
+  );
+  assertSucceeded(r);
+  const row = r.outputs[0]!.body.split('\n')[3]!;
+  assert.match(row, /\| 512\.0 MiB +\|/);
+  const tmp = /\| (\S*spill\/run-\S+) +\|$/.exec(row)?.[1];
+  assert.ok(tmp, row);
+  assert.deepEqual(await readdir(spillRoot), []);
+});
+
+test('a stage bigger than the memory limit completes by spilling to disk', async () => {
+  const cwd = await tempDir();
+  const r = await runYaml(
+    `${NUMBERS}stages:
+  - - { name: big, query: "SELECT range AS k, md5(range::VARCHAR) AS v FROM range(6000000)" }
+  - - { name: sorted, query: "SELECT count(DISTINCT v) AS n FROM (SELECT v FROM big ORDER BY v)", show: 1 }`,
+    { cwd, memoryLimitGb: 0.25, spillRoot: path.join(cwd, 'spill') },
+  );
+  assertSucceeded(r);
+  assert.match(r.outputs[0]!.body, /\| 6000000 \|/);
 });
