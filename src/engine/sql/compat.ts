@@ -4,8 +4,10 @@
  * applied to each stage query.
  *
  * Where each layer lives (measured on DuckDB 1.5.6, @duckdb/node-api 1.5.6-r.1):
- * - settings: applied with `SET GLOBAL`, so they hold for this connection and every connection the
- *   instance opens later (settings.ts explains why a plain SET would not do);
+ * - settings: `TimeZone`, `integer_division` and `preserve_identifier_case` are per connection,
+ *   `default_null_order` is global; applied with `SET GLOBAL` (and a plain `SET` for the running
+ *   connection), they hold for this connection and every connection the instance opens later
+ *   (settings.ts);
  * - macros: per database (catalog): created in `main` of the connection's current database, they
  *   are visible to every connection of the instance that uses that database;
  * - UDFs: registered in the system catalog, visible to every connection of the instance.

@@ -7,7 +7,9 @@
  * equals rewriteSql(q).
  *
  * Each pass finds the first place it applies, rewrites it and starts again on the new text, so
- * nested occurrences are handled one at a time and a pass never sees a half-rewritten query.
+ * nested occurrences are handled one at a time and a pass never sees a half-rewritten query (the
+ * alias pass, whose insertions change no structure, does all of its places at once). The passes
+ * run in rounds until a round changes nothing, which is what makes the rewrite idempotent.
  */
 import { arrowTypeToDuckDB } from './arrow-types.js';
 import { keywordCategory } from './keywords.js';
@@ -23,8 +25,8 @@ const names = (...n: string[]): ReadonlySet<string> => new Set(n);
 
 const overlayCommaForm: Pass = (v) => {
   for (let p = 0; p < v.length; p++) {
-    if (!v.isCall(p, names('overlay'))) continue;
-    const close = v.partnerOf(p + 1)!;
+    const close = v.callClose(p, names('overlay'));
+    if (close === undefined) continue;
     const args = v.args(p + 1, close);
     if (args.length !== 3 && args.length !== 4) continue;
     const [s, r, pos, len] = args.map(([a, b]) => v.source(a, b).trim());
@@ -37,8 +39,8 @@ const overlayCommaForm: Pass = (v) => {
 
 const namedStruct: Pass = (v) => {
   for (let p = 0; p < v.length; p++) {
-    if (!v.isCall(p, names('named_struct'))) continue;
-    const close = v.partnerOf(p + 1)!;
+    const close = v.callClose(p, names('named_struct'));
+    if (close === undefined) continue;
     const args = v.args(p + 1, close);
     if (args.length === 0 || args.length % 2 !== 0) continue;
     const fields: string[] = [];
@@ -59,8 +61,8 @@ const namedStruct: Pass = (v) => {
 
 const arrowCast: Pass = (v) => {
   for (let p = 0; p < v.length; p++) {
-    if (!v.isCall(p, names('arrow_cast'))) continue;
-    const close = v.partnerOf(p + 1)!;
+    const close = v.callClose(p, names('arrow_cast'));
+    if (close === undefined) continue;
     const args = v.args(p + 1, close);
     if (args.length !== 2) continue;
     const [[xa, xb], [ta, tb]] = args as [[number, number], [number, number]];
@@ -92,7 +94,9 @@ function castTarget(v: TokenView, p: number): [string, number] | undefined {
   const name = w;
   if (w === 'double' && v.word(p + 1) === 'precision') end = p + 1;
   else if (v.is(p + 1, '(')) {
-    end = v.partnerOf(p + 1)!;
+    const close = v.closeOf(p + 1);
+    if (close === undefined) return undefined;
+    end = close;
     if (name !== 'decimal' && name !== 'numeric' && name !== 'dec' && name !== 'varchar') return undefined;
   }
   if (v.is(end + 1, '[')) return undefined; // an array type
@@ -104,21 +108,21 @@ const jsonGetCast: Pass = (v) => {
   const jsonGet = names('json_get');
   for (let p = 0; p < v.length; p++) {
     // json_get(...)::type
-    if (v.isCall(p, jsonGet)) {
-      const close = v.partnerOf(p + 1)!;
+    const close = v.callClose(p, jsonGet);
+    if (close !== undefined) {
       if (!v.is(close + 1, '::')) continue;
       const target = castTarget(v, close + 2);
       if (!target) continue;
       return v.replace(p, target[1], `${target[0]}${v.source(p + 1, close)}`);
     }
     // CAST(json_get(...) AS type)
-    if (v.word(p) === 'cast' && v.is(p + 1, '(') && v.isCall(p + 2, jsonGet)) {
-      const castClose = v.partnerOf(p + 1)!;
-      const close = v.partnerOf(p + 3)!;
-      if (v.word(close + 1) !== 'as') continue;
-      const target = castTarget(v, close + 2);
+    const castClose = v.word(p) === 'cast' ? v.closeOf(p + 1) : undefined;
+    const inner = castClose === undefined ? undefined : v.callClose(p + 2, jsonGet);
+    if (castClose !== undefined && inner !== undefined) {
+      if (v.word(inner + 1) !== 'as') continue;
+      const target = castTarget(v, inner + 2);
       if (!target || target[1] !== castClose - 1) continue;
-      return v.replace(p, castClose, `${target[0]}${v.source(p + 3, close)}`);
+      return v.replace(p, castClose, `${target[0]}${v.source(p + 3, inner)}`);
     }
   }
   return undefined;
@@ -128,10 +132,10 @@ const jsonGetCast: Pass = (v) => {
 
 const approxPercentileWithinGroup: Pass = (v) => {
   for (let p = 0; p < v.length; p++) {
-    if (!v.isCall(p, names('approx_percentile_cont'))) continue;
-    const close = v.partnerOf(p + 1)!;
-    if (v.word(close + 1) !== 'within' || v.word(close + 2) !== 'group' || !v.is(close + 3, '(')) continue;
-    const groupClose = v.partnerOf(close + 3)!;
+    const close = v.callClose(p, names('approx_percentile_cont'));
+    if (close === undefined) continue;
+    const groupClose = v.word(close + 1) === 'within' && v.word(close + 2) === 'group' ? v.closeOf(close + 3) : undefined;
+    if (groupClose === undefined) continue;
     if (v.word(close + 4) !== 'order' || v.word(close + 5) !== 'by') continue;
     const args = v.args(p + 1, close);
     if (args.length < 1 || args.length > 2) continue;
@@ -154,10 +158,10 @@ const approxPercentileWithinGroup: Pass = (v) => {
 
 const firstLastValue: Pass = (v) => {
   for (let p = 0; p < v.length; p++) {
-    if (!v.isCall(p, names('first_value', 'last_value'))) continue;
-    const close = v.partnerOf(p + 1)!;
+    const close = v.callClose(p, names('first_value', 'last_value'));
+    if (close === undefined) continue;
     let after = close + 1;
-    if (v.word(after) === 'filter' && v.is(after + 1, '(')) after = v.partnerOf(after + 1)! + 1;
+    if (v.word(after) === 'filter') after = (v.closeOf(after + 1) ?? after) + 1;
     // a window function (OVER, or IGNORE/RESPECT NULLS before OVER) is DuckDB's own
     if (['over', 'ignore', 'respect'].includes(v.word(after))) continue;
     return v.replace(p, p, v.word(p) === 'first_value' ? 'first' : 'last');
@@ -191,8 +195,8 @@ const FORMAT_FUNCTIONS = names('to_timestamp', 'to_timestamp_seconds', 'to_times
 
 const chronoFormats: Pass = (v) => {
   for (let p = 0; p < v.length; p++) {
-    if (!v.isCall(p, FORMAT_FUNCTIONS)) continue;
-    const close = v.partnerOf(p + 1)!;
+    const close = v.callClose(p, FORMAT_FUNCTIONS);
+    if (close === undefined) continue;
     // format arguments: every argument after the first that is a string, or a list of strings
     const candidates: number[] = [];
     for (const [a, b] of v.args(p + 1, close).slice(1)) {
@@ -289,7 +293,7 @@ function needsAs(v: TokenView, first: number, last: number): boolean {
     case 'ident': case 'param': return true;
     case 'punct':
       if (t.text === ']' || t.text === '}') return true;
-      return t.text === ')' && v.word(v.partnerOf(prev)! - 1) !== 'interval';
+      return t.text === ')' && v.word((v.partnerOf(prev) ?? prev) - 1) !== 'interval';
     case 'word': {
       const w = v.word(prev);
       if (w === 'end' || w === 'null' || w === 'true' || w === 'false') return true;
@@ -307,13 +311,15 @@ function needsAs(v: TokenView, first: number, last: number): boolean {
   }
 }
 
+/** All bare keyword aliases are found in one scan (inserting AS changes no structure). */
 const aliasAs: Pass = (v) => {
+  const aliases: number[] = [];
   for (let s = 0; s < v.length; s++) {
     if (v.word(s) !== 'select') continue;
     let p = s + 1;
     if (v.word(p) === 'distinct') {
       p++;
-      if (v.word(p) === 'on' && v.is(p + 1, '(')) p = v.partnerOf(p + 1)! + 1;
+      if (v.word(p) === 'on') p = (v.closeOf(p + 1) ?? p) + 1;
     } else if (v.word(p) === 'all') p++;
     let first = p;
     for (; p <= v.length; p++) {
@@ -323,16 +329,15 @@ const aliasAs: Pass = (v) => {
         || (SELECT_LIST_END.has(w) && !(w === 'from' && v.word(p - 1) === 'distinct') && !(w === 'group' && v.word(p - 1) === 'within')
           && !(w === 'except' && v.is(p - 1, '*')));
       if (end || (t.kind === 'punct' && t.text === ',')) {
-        if (needsAs(v, first, p - 1)) return v.replace(p - 1, p - 1, `AS ${v.text(p - 1)}`);
+        if (needsAs(v, first, p - 1)) aliases.push(p - 1);
         if (end) break;
         first = p + 1;
         continue;
       }
-      const partner = v.partnerOf(p);
-      if (partner !== undefined && partner > p) p = partner;
+      p = v.closeOf(p) ?? p;
     }
   }
-  return undefined;
+  return aliases.length === 0 ? undefined : v.insertBefore(aliases, 'AS ');
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -345,15 +350,22 @@ const PASSES: readonly Pass[] = [
 /** Upper bound on rewrites of one pass, against a pass that would not converge. */
 const MAX_STEPS = 10_000;
 
+/** Rounds of all passes: a later pass can make room for an earlier one (`first_value (a ~ b)`). */
+const MAX_ROUNDS = 4;
+
 /** Rewrites DataFusion stage SQL into DuckDB SQL (see the file comment). */
 export function rewriteSql(sql: string): string {
   let out = sql;
-  for (const pass of PASSES) {
-    for (let step = 0; step < MAX_STEPS; step++) {
-      const next = pass(new TokenView(tokenize(out)));
-      if (next === undefined || next === out) break;
-      out = next;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const before = out;
+    for (const pass of PASSES) {
+      for (let step = 0; step < MAX_STEPS; step++) {
+        const next = pass(new TokenView(tokenize(out)));
+        if (next === undefined || next === out) break;
+        out = next;
+      }
     }
+    if (out === before) break;
   }
   return out;
 }

@@ -199,9 +199,21 @@ export class TokenView {
     return out;
   }
 
-  /** Whether p is a call `name(`: a word followed by '(' and not qualified (`x.name(`). */
+  /** Whether p is a call `name(`: a word followed by a matched '(' and not qualified (`x.name(`). */
   isCall(p: number, names: ReadonlySet<string>): boolean {
-    return names.has(this.word(p)) && this.is(p + 1, '(') && !this.is(p - 1, '.');
+    return this.callClose(p, names) !== undefined;
+  }
+
+  /** For a call `name(...)` at p (see isCall), the position of its closing parenthesis. */
+  callClose(p: number, names: ReadonlySet<string>): number | undefined {
+    if (!names.has(this.word(p)) || !this.is(p + 1, '(') || this.is(p - 1, '.')) return undefined;
+    return this.closeOf(p + 1);
+  }
+
+  /** The closing bracket of the opening bracket at p, if p opens a matched pair. */
+  closeOf(p: number): number | undefined {
+    const partner = this.partner.get(p);
+    return partner !== undefined && partner > p ? partner : undefined;
   }
 
   /** Replaces significant tokens a..b (inclusive) with `text`, returning the new SQL. */
@@ -209,6 +221,12 @@ export class TokenView {
     const before = this.tokens.slice(0, this.sig[a]).map((t) => t.text).join('');
     const after = this.tokens.slice(this.sig[b]! + 1).map((t) => t.text).join('');
     return before + text + after;
+  }
+
+  /** Inserts `text` before each of the significant tokens at `positions`, returning the new SQL. */
+  insertBefore(positions: readonly number[], text: string): string {
+    const at = new Set(positions.map((p) => this.sig[p]));
+    return this.tokens.map((t, i) => (at.has(i) ? text + t.text : t.text)).join('');
   }
 
   /** Inserts `text` just after significant token p, returning the new SQL. */
