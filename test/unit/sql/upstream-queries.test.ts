@@ -75,3 +75,19 @@ for (const file of FILES) {
     }
   });
 }
+
+describe('other queries of the original (SQL_COMPAT.md)', () => {
+  test('the ones meant to fail are syntax errors', async () => {
+    for (const sql of ['SELECTT * FROM t', 'INVALID SQL SYNTAX']) {
+      await assert.rejects(checkStageQuery(db.conn, 'bad', rewriteSql(sql)), /^ExecutorError: stage "bad": SQL syntax error: /);
+    }
+  });
+  test('a query on a table that does not exist passes the check (it fails when run)', async () => {
+    await checkStageQuery(db.conn, 'docs', rewriteSql('SELECT * FROM source'));
+  });
+  test('custom_udfs.rs: unnest_json_array(c) from a VALUES table', async () => {
+    const sql = rewriteSql(`SELECT unnest_json_array(c) AS arr FROM (VALUES ('[1, 2, 3]')) AS t(c)`);
+    await checkStageQuery(db.conn, 'udf', sql);
+    assert.deepEqual(await db.rows(sql), [[['1', '2', '3']]]);
+  });
+});
