@@ -2,14 +2,12 @@
 import { mkdtemp, cp, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadPipelineText } from '../../src/pipeline/load.js';
 import { runPipeline, type RunOutcome, type RunPipelineOptions } from '../../src/engine/run-pipeline.js';
 import type { ProgressEvent, StageOutput } from '../../src/engine/run-events.js';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const FIXTURES = path.resolve(REPO, '../shared/fixtures');
+export { REPO, FIXTURES } from './paths.js';
 
 export async function tempDir(prefix = 'aq-test-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));

@@ -40,8 +40,8 @@ export function warningsOf(value: unknown): Array<[string, string]> {
   return decode(value).warnings.map((d) => [d.path, d.message]);
 }
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const UPSTREAM = path.resolve(REPO, '../shared/fixtures/upstream');
+export { REPO, UPSTREAM } from '../../support/paths.js';
+import { REPO, UPSTREAM } from '../../support/paths.js';
 
 /** The original's pipeline files: its examples and its Delta test pipelines. */
 export const PIPELINE_FILES = [

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { applySqlCompat } from '../../../src/engine/sql/compat.js';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const UPSTREAM = path.resolve(REPO, '../shared/fixtures/upstream');
+export { REPO, UPSTREAM } from '../../support/paths.js';
+import { REPO, UPSTREAM } from '../../support/paths.js';
 
 export interface CompatDb {
   instance: DuckDBInstance;
