@@ -2,6 +2,7 @@
  * Shared state of one decode: the findings collected so far and how to place a path in the source.
  */
 import type { Diagnostic } from '../errors.js';
+import type { RelativeLocations } from './location.js';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
@@ -54,6 +55,7 @@ export class DecodeContext {
   constructor(
     readonly cwd: string,
     private readonly locate?: Locator,
+    readonly relativeLocations: RelativeLocations = 'resolve',
   ) {}
 
   error(path: Path, message: string, target: 'key' | 'value' = 'value'): void {

@@ -13,7 +13,7 @@ import { SOURCE_FILE_TYPE_VARIANTS, SOURCE_VARIANTS } from './variants.js';
 
 export const readLocation: Reader<string> = (ctx, v, path) => {
   const s = readString(ctx, v, path);
-  return s === undefined ? undefined : parseLocation(s, ctx.cwd);
+  return s === undefined ? undefined : parseLocation(s, ctx.cwd, ctx.relativeLocations);
 };
 
 const readTimestamp: Reader<string> = (ctx, v, path) => {

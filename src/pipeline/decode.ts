@@ -8,6 +8,7 @@ import { readDestination } from './decode-destination.js';
 import { type Reader, complete, readBool, readOption, readSeq, readString, readUsize } from './decode-scalars.js';
 import { readSource } from './decode-source.js';
 import { openStruct } from './decode-struct.js';
+import type { RelativeLocations } from './location.js';
 import type { Aqueduct, Stage } from './types.js';
 
 export type { Locator } from './decode-context.js';
@@ -15,6 +16,11 @@ export type { Locator } from './decode-context.js';
 export interface DecodeOptions {
   /** Directory that relative locations are resolved against. */
   cwd: string;
+  /**
+   * `'resolve'` (default): relative paths become file:// URLs under `cwd`. `'keep'`: they stay as
+   * written, for a remote executor to resolve against its own directory.
+   */
+  relativeLocations?: RelativeLocations;
   /** Maps a path to its position in the source text, for diagnostics. */
   locate?: Locator;
 }
@@ -52,7 +58,7 @@ const readStage: Reader<Stage> = (ctx, v, path) => {
 const TOP_FIELDS = [{ name: 'version' }, { name: 'sources' }, { name: 'stages' }, { name: 'destination' }];
 
 export function decodeAqueduct(value: unknown, opts: DecodeOptions): DecodeResult {
-  const ctx = new DecodeContext(opts.cwd, opts.locate);
+  const ctx = new DecodeContext(opts.cwd, opts.locate, opts.relativeLocations);
   const s = openStruct(ctx, value, [], 'Aqueduct', TOP_FIELDS);
   const pipeline = s && complete<Aqueduct>({
     version: s.optional('version', readString, 'v2'),

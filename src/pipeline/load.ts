@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { type Diagnostic, ExecutorError } from '../errors.js';
 import { decodeAqueduct } from './decode.js';
+import type { RelativeLocations } from './location.js';
 import { readJson } from './json-source.js';
 import type { ParsedSource, PipelineFormat } from './source-tree.js';
 import { type Substitute, leftoverPlaceholders, makeSubstitute, missingParametersError } from './template.js';
@@ -19,6 +20,11 @@ export { parseParams } from './template.js';
 export interface LoadOptions {
   /** Directory that relative locations are resolved against. */
   cwd: string;
+  /**
+   * `'resolve'` (default): relative paths become file:// URLs under `cwd`. `'keep'`: they stay as
+   * written (`./data/x.csv`), for a remote executor to resolve against its own directory.
+   */
+  relativeLocations?: RelativeLocations;
 }
 
 export interface LoadResult {
@@ -52,7 +58,7 @@ export function loadPipelineText(
   const source = READERS[format](text.replace(/^\uFEFF/, ''), makeSubstitute(params));
   const missing = leftoverPlaceholders(source.value);
   if (missing.length > 0) throw missingParametersError(missing);
-  const { pipeline, warnings } = decodeAqueduct(source.value, { cwd: opts.cwd, locate: source.locate });
+  const { pipeline, warnings } = decodeAqueduct(source.value, { cwd: opts.cwd, relativeLocations: opts.relativeLocations, locate: source.locate });
   return { pipeline, warnings: [...source.warnings, ...warnings] };
 }
 

@@ -2,6 +2,9 @@
  * Locations (PIPELINE_FORMAT.md §9): a string with a scheme stays a URL, anything else is a
  * filesystem path made absolute against `cwd` and turned into a file:// URL the way Rust's
  * `Url::from_file_path` does it.
+ *
+ * A client that sends the pipeline to a remote executor keeps relative paths as written
+ * (`relative: 'keep'`): only the executor knows the directory they are relative to.
  */
 import { fileURLToPath } from 'node:url';
 
@@ -33,13 +36,18 @@ function parseUrl(s: string): string | null {
   }
 }
 
+/** What happens to a relative filesystem path: joined to `cwd` (default) or kept as written. */
+export type RelativeLocations = 'resolve' | 'keep';
+
 /**
  * The URL string for a location as the original serialises it. Relative paths are joined to `cwd`;
- * `.` components and empty components vanish, `..` is kept, a trailing `/` is dropped.
+ * `.` components and empty components vanish, `..` is kept, a trailing `/` is dropped. With
+ * `relative: 'keep'` a relative path is returned unchanged, for the executor to resolve.
  */
-export function parseLocation(s: string, cwd: string): string {
+export function parseLocation(s: string, cwd: string, relative: RelativeLocations = 'resolve'): string {
   const url = parseUrl(s);
   if (url !== null) return url;
+  if (relative === 'keep' && !s.startsWith('/')) return s;
   const full = s.startsWith('/') ? s : `${cwd}/${s}`;
   const segments = full.split('/').filter((c) => c !== '' && c !== '.');
   if (segments.length === 0) return 'file:///';
