@@ -1,0 +1,437 @@
+/**
+ * The executor's configuration, compiled once: flags + environment → one validated, frozen,
+ * fully-defaulted ExecutorConfig. Flags override the environment. Anything invalid is a
+ * ConfigError with a one-line message naming the flag or variable at fault and its value (never
+ * the API key's). `--help` and `--version` end parsing with a ConfigHelp carrying the text.
+ *
+ * Nothing here exits the process or writes output; the entry point maps ConfigError to exit 2.
+ */
+import { X509Certificate, createPrivateKey, randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { scrubSecrets } from './log.js';
+import { VERSION } from './version.js';
+
+export type ExecutorMode = 'standalone' | 'managed';
+
+/** `silent` comes only from the `off` level of RUST_LOG / --log-level. */
+export type ExecutorLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface ExecutorConfig {
+  readonly mode: ExecutorMode;
+  /** Standalone: the key clients send as X-API-Key. Managed: the orchestrator's shared secret. */
+  readonly apiKey: string;
+  /** ws:// or wss:// URL exactly as given; always set in managed mode, unused in standalone. */
+  readonly orchestratorUrl: string | null;
+  /** Where the HTTP server listens; `host` has no brackets (IPv6 as `::1`); port 0 = ephemeral. */
+  readonly bind: { readonly host: string; readonly port: number };
+  /** Engine memory limit per run in GB (decimals allowed); null = unlimited (flag value 0 or unset). */
+  readonly maxMemoryGb: number | null;
+  /** Lower-case UUID; generated when not configured. */
+  readonly executorId: string;
+  readonly logLevel: ExecutorLogLevel;
+  /** Executions allowed to wait behind the running one (standalone default 16, managed 0). */
+  readonly queueSize: number;
+  /** How long a drain waits for the running execution before cancelling it. */
+  readonly drainTimeoutSeconds: number;
+  /** Largest WebSocket frame accepted (bigger ones close the connection with 1009). */
+  readonly maxMessageBytes: number;
+  /** PEM contents of the certificate (chain) and private key; null = plain HTTP/WS. */
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+  /** Absolute directory that relative pipeline locations resolve against (exists). */
+  readonly dataRoot: string;
+  /** Absolute parent directory of the per-run spill directories (created on first use). */
+  readonly spillDir: string;
+}
+
+/** Invalid configuration. The message is one line; the entry point prints `error: <message>` and exits 2. */
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Not an error: `--help` or `--version` was asked for. Print `text` to stdout and exit 0. */
+export class ConfigHelp extends Error {
+  readonly exitCode = 0;
+  constructor(readonly kind: 'help' | 'version', readonly text: string) {
+    super(kind === 'help' ? 'help requested' : 'version requested');
+    this.name = 'ConfigHelp';
+  }
+}
+
+export const DEFAULTS = Object.freeze({
+  mode: 'standalone' as ExecutorMode,
+  bindAddress: '0.0.0.0:3031',
+  logLevel: 'info' as ExecutorLogLevel,
+  queueSize: { standalone: 16, managed: 0 } as Readonly<Record<ExecutorMode, number>>,
+  drainTimeoutSeconds: 60,
+  maxMessageBytes: 16 * 1024 * 1024,
+  minMessageBytes: 1024,
+});
+
+/** Each option: its flag, its environment variable, the commander spec and help line. */
+const OPTIONS = {
+  mode: { flag: '--mode', env: 'EXECUTOR_MODE', arg: '<mode>', help: 'standalone or managed (default: standalone)' },
+  apiKey: { flag: '--api-key', env: 'API_KEY', arg: '<key>', help: 'API key clients must send; in managed mode the orchestrator shared secret (required)' },
+  orchestratorUrl: { flag: '--orchestrator-url', env: 'ORCHESTRATOR_URL', arg: '<url>', help: 'ws:// or wss:// URL of the orchestrator (required in managed mode)' },
+  bindAddress: { flag: '--bind-address', env: 'BIND_ADDRESS', arg: '<host:port>', help: 'address to listen on, host:port or [ipv6]:port (default: 0.0.0.0:3031)' },
+  maxMemory: { flag: '--max-memory', env: 'MAX_MEMORY', arg: '<GB>', help: 'engine memory limit per run in GB, decimals allowed (default: 0 = unlimited)' },
+  executorId: { flag: '--executor-id', env: 'EXECUTOR_ID', arg: '<uuid>', help: 'UUID of this executor (default: a new random UUID)' },
+  logLevel: { flag: '--log-level', env: 'RUST_LOG', arg: '<level>', help: 'trace, debug, info, warn, error or off; RUST_LOG may use env_logger directives (default: info)' },
+  queueSize: { flag: '--queue-size', env: 'QUEUE_SIZE', arg: '<n>', help: 'executions that may wait behind the running one (default: 16 standalone, 0 managed)' },
+  drainTimeout: { flag: '--drain-timeout', env: 'DRAIN_TIMEOUT', arg: '<seconds>', help: 'on SIGTERM/SIGINT, wait this long for the running execution before cancelling it (default: 60)' },
+  maxMessageBytes: { flag: '--max-message-bytes', env: 'MAX_MESSAGE_BYTES', arg: '<bytes>', help: 'largest WebSocket message accepted, at least 1024 (default: 16777216)' },
+  tlsCert: { flag: '--tls-cert', env: 'TLS_CERT', arg: '<file>', help: 'PEM certificate (chain) to serve HTTPS/WSS; needs --tls-key' },
+  tlsKey: { flag: '--tls-key', env: 'TLS_KEY', arg: '<file>', help: 'PEM private key (unencrypted) of --tls-cert' },
+  dataRoot: { flag: '--data-root', env: 'DATA_ROOT', arg: '<dir>', help: 'directory relative pipeline locations resolve against (default: the working directory)' },
+  spillDir: { flag: '--spill-dir', env: 'SPILL_DIR', arg: '<dir>', help: 'parent directory of per-run spill directories (default: <tmp>/aqueducts-spill)' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** A configured value and where it came from (the flag or the variable), for error messages. */
+interface Setting {
+  value: string;
+  origin: string;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
+
+export function loadExecutorConfig(argv: string[], env: Record<string, string | undefined>): ExecutorConfig {
+  const secrets = apiKeyCandidates(argv, env);
+  try {
+    return compile(parseFlags(argv), env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(redact(e.message, secrets));
+    throw e;
+  }
+}
+
+function compile(flags: Partial<Record<OptionName, string>>, env: Record<string, string | undefined>): ExecutorConfig {
+  /** The flag if given, else the variable if set and non-empty, else undefined. */
+  const get = (name: OptionName): Setting | undefined => {
+    const o = OPTIONS[name];
+    const flag = flags[name];
+    if (flag === '') throw new ConfigError(`${o.flag} is empty`);
+    if (flag !== undefined) return { value: flag, origin: o.flag };
+    const fromEnv = env[o.env];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: o.env };
+    return undefined;
+  };
+
+  const modeSetting = get('mode');
+  const mode = modeSetting ? oneOf(modeSetting, ['standalone', 'managed'] as const) : DEFAULTS.mode;
+
+  const apiKey = readApiKey(flags.apiKey, env.API_KEY);
+
+  const urlSetting = get('orchestratorUrl');
+  const orchestratorUrl = urlSetting ? wsUrl(urlSetting) : null;
+  if (mode === 'managed' && orchestratorUrl === null) {
+    throw new ConfigError('managed mode needs an orchestrator URL: set --orchestrator-url or ORCHESTRATOR_URL');
+  }
+
+  const bindSetting = get('bindAddress');
+  const bind = bindSetting ? bindAddress(bindSetting) : bindAddress({ value: DEFAULTS.bindAddress, origin: 'default' });
+
+  const memSetting = get('maxMemory');
+  const maxMemory = memSetting ? gigabytes(memSetting) : 0;
+
+  const idSetting = get('executorId');
+  const executorId = idSetting ? uuid(idSetting) : randomUUID();
+
+  const levelSetting = get('logLevel');
+  const logLevel = levelSetting ? logLevelOf(levelSetting) : DEFAULTS.logLevel;
+
+  const queueSetting = get('queueSize');
+  const queueSize = queueSetting ? integer(queueSetting, 0) : DEFAULTS.queueSize[mode];
+  const drainSetting = get('drainTimeout');
+  const drainTimeoutSeconds = drainSetting ? integer(drainSetting, 0) : DEFAULTS.drainTimeoutSeconds;
+  const bytesSetting = get('maxMessageBytes');
+  const maxMessageBytes = bytesSetting ? integer(bytesSetting, DEFAULTS.minMessageBytes) : DEFAULTS.maxMessageBytes;
+
+  const tls = tlsFiles(get('tlsCert'), get('tlsKey'));
+
+  const rootSetting = get('dataRoot');
+  const dataRoot = rootSetting ? existingDirectory(rootSetting) : process.cwd();
+  const spillSetting = get('spillDir');
+  const spillDir = spillSetting ? spillDirectory(spillSetting) : path.join(os.tmpdir(), 'aqueducts-spill');
+
+  return Object.freeze({
+    mode,
+    apiKey,
+    orchestratorUrl,
+    bind: Object.freeze(bind),
+    maxMemoryGb: maxMemory === 0 ? null : maxMemory,
+    executorId,
+    logLevel,
+    queueSize,
+    drainTimeoutSeconds,
+    maxMessageBytes,
+    tls: tls && Object.freeze(tls),
+    dataRoot,
+    spillDir,
+  });
+}
+
+/** A log-safe view of the configuration: no API key, no TLS key, no credentials in the URL. */
+export function describeConfig(c: ExecutorConfig): Record<string, unknown> {
+  return {
+    mode: c.mode,
+    executor_id: c.executorId,
+    bind_address: formatBind(c.bind),
+    orchestrator_url: c.orchestratorUrl === null ? null : safeUrl(c.orchestratorUrl),
+    max_memory_gb: c.maxMemoryGb,
+    log_level: c.logLevel,
+    queue_size: c.queueSize,
+    drain_timeout_seconds: c.drainTimeoutSeconds,
+    max_message_bytes: c.maxMessageBytes,
+    tls: c.tls !== null,
+    data_root: c.dataRoot,
+    spill_dir: c.spillDir,
+  };
+}
+
+/** `host:port`, with brackets around an IPv6 host. */
+export function formatBind(bind: { host: string; port: number }): string {
+  return bind.host.includes(':') ? `[${bind.host}]:${bind.port}` : `${bind.host}:${bind.port}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flags
+
+function parseFlags(argv: string[]): Partial<Record<OptionName, string>> {
+  let out = '';
+  const program = new Command('aqueducts-executor')
+    .description('Executes Aqueducts pipelines next to the data (standalone server or managed by an orchestrator).\nEvery option can also be set by the environment variable named in brackets; flags win.')
+    .version(VERSION, '-V, --version')
+    .helpOption('-h, --help', 'show this help')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => { out += s; }, writeErr: () => {} });
+  for (const o of Object.values(OPTIONS)) program.option(`${o.flag} ${o.arg}`, `${o.help} [${o.env}]`);
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') throw new ConfigHelp('help', out);
+      if (e.code === 'commander.version') throw new ConfigHelp('version', out);
+      // `--unknwn=value` would echo the value: keep only the flag.
+      const message = e.message.replace(/^error: /, '').replace(/'(--?[^'=\s]+)=[^']*'/g, "'$1'");
+      throw new ConfigError(oneLine(message));
+    }
+    throw e;
+  }
+  return program.opts<Partial<Record<OptionName, string>>>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+function readApiKey(flag: string | undefined, fromEnv: string | undefined): string {
+  const origin = flag !== undefined ? '--api-key' : 'API_KEY';
+  const value = flag ?? fromEnv;
+  if (value === undefined) throw new ConfigError('an API key is required: set --api-key or API_KEY');
+  if (value.trim() === '') throw new ConfigError(`${origin} is empty: an API key is required`);
+  return value;
+}
+
+function oneOf<T extends string>(s: Setting, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(s.value)) return s.value as T;
+  throw invalid(s, `expected ${allowed.join(' or ')}`);
+}
+
+function wsUrl(s: Setting): string {
+  let url: URL;
+  try {
+    url = new URL(s.value);
+  } catch {
+    throw new ConfigError(`invalid ${s.origin} ${show(safeUrl(s.value))}: expected a ws:// or wss:// URL`);
+  }
+  if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '') {
+    throw new ConfigError(`invalid ${s.origin} ${show(safeUrl(s.value))}: expected a ws:// or wss:// URL`);
+  }
+  return s.value;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+function bindAddress(s: Setting): { host: string; port: number } {
+  const shape = 'expected host:port or [ipv6]:port';
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d{1,5})$/.exec(s.value);
+  if (!m) throw invalid(s, shape);
+  const host = m[1] ?? m[2] ?? '';
+  if (m[1] !== undefined ? !isIPv6(host) : !(isIPv4(host) || (HOSTNAME.test(host) && !/^[\d.]+$/.test(host)))) {
+    throw invalid(s, shape);
+  }
+  const port = Number(m[3]);
+  if (port > 65535) throw invalid(s, 'port must be between 0 and 65535');
+  return { host, port };
+}
+
+function gigabytes(s: Setting): number {
+  if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(s.value)) throw invalid(s, 'expected a number of GB ≥ 0 (0 = unlimited)');
+  const n = Number(s.value);
+  if (!Number.isFinite(n)) throw invalid(s, 'expected a number of GB ≥ 0 (0 = unlimited)');
+  return n;
+}
+
+function integer(s: Setting, min: number): number {
+  const n = /^\d+$/.test(s.value) ? Number(s.value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw invalid(s, `expected an integer ≥ ${min}`);
+  return n;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function uuid(s: Setting): string {
+  if (!UUID.test(s.value)) throw invalid(s, 'expected a UUID such as 123e4567-e89b-12d3-a456-426614174000');
+  return s.value.toLowerCase();
+}
+
+/**
+ * A level (`info`), or Rust env_logger/tracing directives (`warn,aqueducts_executor=debug`): the
+ * directive for `aqueducts_executor` wins, then `aqueducts`, then the bare level, then `info`.
+ * Directives for other targets are accepted and ignored.
+ */
+export function parseLogLevel(spec: string): ExecutorLogLevel | undefined {
+  let bare: ExecutorLogLevel | undefined;
+  const targets = new Map<string, ExecutorLogLevel>();
+  for (const raw of spec.split(',')) {
+    const d = raw.trim();
+    if (d === '') continue;
+    const eq = d.indexOf('=');
+    if (eq === -1) {
+      const level = levelName(d);
+      if (level === undefined) return undefined;
+      bare = level;
+      continue;
+    }
+    const target = d.slice(0, eq).trim();
+    const level = levelName(d.slice(eq + 1).trim());
+    if (level === undefined || !/^[A-Za-z0-9_.:-]+$/.test(target)) return undefined;
+    targets.set(target, level);
+  }
+  return targets.get('aqueducts_executor') ?? targets.get('aqueducts') ?? bare ?? DEFAULTS.logLevel;
+}
+
+function levelName(word: string): ExecutorLogLevel | undefined {
+  const w = word.toLowerCase();
+  if (!(LEVELS as readonly string[]).includes(w)) return undefined;
+  return w === 'off' ? 'silent' : (w as ExecutorLogLevel);
+}
+
+function logLevelOf(s: Setting): ExecutorLogLevel {
+  const level = parseLogLevel(s.value);
+  if (level === undefined) {
+    throw invalid(s, 'expected trace, debug, info, warn, error or off, or directives such as warn,aqueducts_executor=debug');
+  }
+  return level;
+}
+
+function tlsFiles(cert: Setting | undefined, key: Setting | undefined): { cert: string; key: string } | null {
+  if (!cert && !key) return null;
+  if (!cert) throw new ConfigError(`TLS needs a certificate and a key: ${key!.origin} is set but neither --tls-cert nor TLS_CERT`);
+  if (!key) throw new ConfigError(`TLS needs a certificate and a key: ${cert.origin} is set but neither --tls-key nor TLS_KEY`);
+  const certPem = readFile(cert);
+  const keyPem = readFile(key);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(certPem);
+  } catch {
+    throw invalid(cert, 'not a PEM certificate');
+  }
+  try {
+    if (!x509.checkPrivateKey(createPrivateKey(keyPem))) {
+      throw new ConfigError(`${key.origin} ${show(key.value)} is not the private key of the certificate in ${cert.origin} ${show(cert.value)}`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw invalid(key, 'not an unencrypted PEM private key');
+  }
+  return { cert: certPem, key: keyPem };
+}
+
+function readFile(s: Setting): string {
+  try {
+    return readFileSync(s.value, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read ${s.origin} ${show(s.value)}: ${fsReason(e)}`);
+  }
+}
+
+function existingDirectory(s: Setting): string {
+  const dir = path.resolve(s.value);
+  try {
+    if (!statSync(dir).isDirectory()) throw invalid(s, 'not a directory');
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw invalid(s, fsReason(e));
+  }
+  return dir;
+}
+
+/** The spill parent may not exist yet (the engine creates it), but must not be a file. */
+function spillDirectory(s: Setting): string {
+  const dir = path.resolve(s.value);
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw invalid(s, 'not a directory');
+  return dir;
+}
+
+function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'a parent is not a directory';
+    default: return oneLine((e as Error).message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+function invalid(s: Setting, expected: string): ConfigError {
+  return new ConfigError(`invalid ${s.origin} ${show(s.value)}: ${expected}`);
+}
+
+/** A value quoted on one line (escapes visible), shortened when long. */
+function show(value: string): string {
+  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The URL without user name, password, or secret-looking query parameters. */
+function safeUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    url.username = '';
+    url.password = '';
+    return scrubSecrets(url.toString());
+  } catch {
+    return scrubSecrets(text.replace(/\/\/[^/@\s]*@/, '//'));
+  }
+}
+
+/** Every value the API key might have been given as, so no message can ever carry it. */
+function apiKeyCandidates(argv: string[], env: Record<string, string | undefined>): string[] {
+  const found = [env.API_KEY];
+  argv.forEach((arg, i) => {
+    if (arg === '--api-key') found.push(argv[i + 1]);
+    else if (arg.startsWith('--api-key=')) found.push(arg.slice('--api-key='.length));
+  });
+  return found.filter((s): s is string => s !== undefined && s.trim() !== '');
+}
+
+function redact(message: string, secrets: string[]): string {
+  return secrets.reduce((m, s) => m.split(s).join('[redacted]'), message);
+}
