@@ -31,6 +31,9 @@ export interface RunPipelineOptions {
   onStageOutput?: (output: StageOutput) => void;
   /** The run's own log lines (warnings about ignored options, ...); never secrets. */
   onLog?: RunLogListener;
+  /** Engine progress inside a running stage, at most every `stageProgressMs` (default 250) per stage. */
+  onStageProgress?: (stageName: string, percentage: number | null, rowsProcessed: number) => void;
+  stageProgressMs?: number;
 }
 
 export type RunOutcome =
@@ -73,6 +76,7 @@ async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string
     throw new ExecutorError('AQ_INVALID_PIPELINE', `destination "${pipeline.destination.name}": the pipeline has no stage whose result could be written`);
   }
   const destination = pipeline.destination ? planDestination(session, pipeline.destination, runId) : null;
+  await session.prepareConnections(Math.max(0, ...pipeline.stages.map((g) => g.length)));
   return { sql, dropAfter, destination };
 }
 
@@ -105,7 +109,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
         runStageGroup: fromCallback<{ type: 'none' }, GroupInput, GroupEvent>(({ input, sendBack }) => {
           const ac = new AbortController();
           const send = (e: GroupEvent) => { if (!ac.signal.aborted) sendBack(e); };
-          const work = track(runGroup(session, input, prepared, ac.signal, send));
+          const work = track(runGroup(session, input, prepared, ac.signal, send, opts));
           work.then(() => send({ type: 'group.done' }), (error) => send({ type: 'group.failed', error }));
           return () => ac.abort();
         }),
@@ -153,6 +157,7 @@ async function runGroup(
   prepared: Prepared,
   signal: AbortSignal,
   send: (e: GroupEvent) => void,
+  opts: Pick<RunPipelineOptions, 'onStageProgress' | 'stageProgressMs'>,
 ): Promise<void> {
   await session.lockdown();
   await Promise.all(
@@ -161,7 +166,12 @@ async function runGroup(
       try {
         send({ type: 'stage.started', name: stage.name, position: input.position, subPosition: i });
         const t0 = performance.now();
-        await runStage(conn, stage, prepared.sql.get(stage.name)!, signal, (output) => send({ type: 'stage.output', output }));
+        const stopWatching = watchProgress(conn, stage.name, opts);
+        try {
+          await runStage(conn, stage, prepared.sql.get(stage.name)!, signal, (output) => send({ type: 'stage.output', output }));
+        } finally {
+          stopWatching();
+        }
         send({ type: 'stage.completed', name: stage.name, position: input.position, subPosition: i, durationMs: Math.round(performance.now() - t0) });
       } finally {
         session.release(conn);
@@ -172,4 +182,31 @@ async function runGroup(
     await session.main.run(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
     session.log.debug({ table: name, group: input.position }, 'dropped stage table');
   }
+}
+
+/** Polls DuckDB's progress of the query running on `conn` and reports changes. */
+function watchProgress(
+  conn: { progress: { percentage: number; rows_processed: bigint | number } },
+  stageName: string,
+  opts: Pick<RunPipelineOptions, 'onStageProgress' | 'stageProgressMs'>,
+): () => void {
+  const report = opts.onStageProgress;
+  if (!report) return () => {};
+  let last = '';
+  const timer = setInterval(() => {
+    let p;
+    try {
+      p = conn.progress;
+    } catch {
+      return;
+    }
+    const percentage = p.percentage >= 0 ? Math.min(100, Math.round(p.percentage * 10) / 10) : null;
+    const rows = Number(p.rows_processed);
+    const key = `${percentage}/${rows}`;
+    if (key === last || (percentage === null && rows === 0)) return;
+    last = key;
+    report(stageName, percentage, rows);
+  }, opts.stageProgressMs ?? 250);
+  timer.unref();
+  return () => clearInterval(timer);
 }

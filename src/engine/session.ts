@@ -27,8 +27,13 @@ export interface SessionOptions {
 export type RunLogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type RunLogListener = (level: RunLogLevel, message: string) => void;
 
+/** Progress tracking (for stage_progress) without printing a bar; a per-connection setting. */
+const PROGRESS_SETTINGS = 'SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0';
+
 export class EngineSession {
   private readonly connections = new Set<DuckDBConnection>();
+  /** Configured connections waiting to be used (settings cannot change after lockdown). */
+  private readonly idle: DuckDBConnection[] = [];
   private readonly allowedFiles = new Set<string>();
   private readonly allowedDirs = new Set<string>();
   private locked: Promise<void> | null = null;
@@ -65,6 +70,7 @@ export class EngineSession {
       instance = await DuckDBInstance.create(':memory:', config);
       const main = await instance.connect();
       await applySqlCompat(main);
+      await main.run(PROGRESS_SETTINGS);
       const session = new EngineSession(instance, main, spillDir, opts.log, opts.onLog);
       session.connections.add(main);
       return session;
@@ -75,19 +81,31 @@ export class EngineSession {
     }
   }
 
-  /** A further connection (stages of a group run on their own connections, in parallel). */
+  /**
+   * Opens and configures `n` connections ahead of lockdown, for the stages of the widest group
+   * (the stages of a group run on their own connections, in parallel).
+   */
+  async prepareConnections(n: number): Promise<void> {
+    while (this.idle.length < n) this.idle.push(await this.open());
+  }
+
+  /** A configured connection for one stage; give it back with `release`. */
   async connect(): Promise<DuckDBConnection> {
     if (this.closed) throw new ExecutorError('AQ_INTERNAL', 'the engine session is closed');
-    const c = await this.instance.connect();
-    await applyConnectionCompat(c);
-    this.connections.add(c);
-    return c;
+    return this.idle.pop() ?? (await this.open());
   }
 
   release(c: DuckDBConnection): void {
-    if (c === this.main) return;
-    this.connections.delete(c);
-    c.closeSync();
+    if (c === this.main || this.closed) return;
+    this.idle.push(c);
+  }
+
+  private async open(): Promise<DuckDBConnection> {
+    const c = await this.instance.connect();
+    this.connections.add(c);
+    await applyConnectionCompat(c);
+    if (!this.locked) await c.run(PROGRESS_SETTINGS);
+    return c;
   }
 
   /** Lets the engine (never stage SQL) read this file after lockdown. */

@@ -1,0 +1,64 @@
+/**
+ * The executor machine's `runExecution` actor: runs one pipeline on the engine and turns what it
+ * reports into protocol messages for the machine to route. `cancel` aborts the run; the actor
+ * reports `run.finished` only once the run has stopped and cleaned up.
+ */
+import { fromCallback } from 'xstate';
+import type { RunActorEvent, RunInput, RunOutcome } from '../../machines/executor.machine.js';
+import { runPipeline } from '../engine/run-pipeline.js';
+import { scrubSecrets, type Logger } from '../log.js';
+import type { ErrorReason, ExecutorMessage } from '../protocol/messages.js';
+import { stageOutputMessages } from '../protocol/stage-output.js';
+
+export interface RunDeps {
+  log: Logger;
+  memoryLimitGb: number;
+  spillRoot?: string;
+}
+
+const REASONS = new Set<ErrorReason>(['invalid_pipeline', 'busy', 'source', 'stage', 'destination', 'memory', 'unknown_execution', 'internal']);
+
+export function runExecutionActor(deps: RunDeps) {
+  return fromCallback<{ type: 'cancel' }, RunInput, RunActorEvent>(({ input, sendBack, receive }) => {
+    const id = input.executionId;
+    const log = deps.log.child({ execution_id: id });
+    const ac = new AbortController();
+    receive((e) => {
+      if (e.type === 'cancel' && !ac.signal.aborted) {
+        log.info('cancelling execution');
+        ac.abort();
+      }
+    });
+    const message = (m: ExecutorMessage) => sendBack({ type: 'run.message', message: m });
+    log.info('execution started');
+    const started = performance.now();
+    runPipeline({
+      pipeline: input.pipeline,
+      executionId: id,
+      memoryLimitGb: deps.memoryLimitGb,
+      spillRoot: deps.spillRoot,
+      signal: ac.signal,
+      log,
+      onProgress: (progress, event) => message({ type: 'progress_update', execution_id: id, progress, event }),
+      onStageOutput: (o) => { for (const m of stageOutputMessages(id, o)) message(m); },
+      onLog: (level, text) => message({ type: 'log', execution_id: id, level, message: scrubSecrets(text), time: new Date().toISOString() }),
+      onStageProgress: (stage, percentage, rows) => message({ type: 'stage_progress', execution_id: id, stage_name: stage, percentage, rows_processed: rows }),
+    })
+      .then((outcome): RunOutcome => {
+        if (outcome.status !== 'failed') return outcome;
+        const reason = REASONS.has(outcome.error.reason as ErrorReason) ? (outcome.error.reason as ErrorReason) : 'internal';
+        return { status: 'failed', message: scrubSecrets(outcome.error.message), reason };
+      })
+      .catch((e: unknown): RunOutcome => {
+        log.error({ err: e }, 'execution crashed');
+        return { status: 'failed', message: `internal error: ${scrubSecrets((e as Error).message)}`, reason: 'internal' };
+      })
+      .then((outcome) => {
+        const ms = Math.round(performance.now() - started);
+        if (outcome.status === 'failed') log.warn({ duration_ms: ms, reason: outcome.reason, error: outcome.message }, 'execution failed');
+        else log.info({ duration_ms: ms, outcome: outcome.status }, `execution ${outcome.status}`);
+        sendBack({ type: 'run.finished', outcome });
+      });
+    return () => ac.abort();
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * The executor runtime, shared by standalone and managed mode: the executor machine with the
+ * real run actor, XState inspection at debug, lifecycle changes at info, and a small port for
+ * whoever carries messages to peers (the WebSocket server, or the orchestrator link).
+ */
+import { createActor, type Actor } from 'xstate';
+import { executorMachine, type ExecutorEvent } from '../../machines/executor.machine.js';
+import type { Logger } from '../log.js';
+import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
+import { runExecutionActor, type RunDeps } from './run-execution.actor.js';
+
+export interface ExecutorRuntimeOptions extends RunDeps {
+  executorId: string;
+  queueSize: number;
+  drainTimeoutMs: number;
+}
+
+export interface ExecutorRuntime {
+  send(event: ExecutorEvent): void;
+  /** Messages for specific connections, and for every connection (executor_status). */
+  onDeliver(listener: (to: string[], message: ExecutorMessage) => void): void;
+  onBroadcast(listener: (message: ExecutorMessage) => void): void;
+  /** idle / busy / draining (stopped counts as draining) */
+  state(): ExecutorState;
+  queueLength(): number;
+  currentExecution(): string | null;
+  /** Resolves when the machine has stopped (after a drain). */
+  stopped: Promise<void>;
+  actor: Actor<typeof executorMachine>;
+}
+
+function describeState(value: unknown): ExecutorState {
+  if (value === 'idle') return 'idle';
+  if (value === 'stopped') return 'draining';
+  if (value && typeof value === 'object' && (value as Record<string, unknown>).busy === 'draining') return 'draining';
+  return 'busy';
+}
+
+export function createExecutorRuntime(opts: ExecutorRuntimeOptions): ExecutorRuntime {
+  const log = opts.log;
+  const machine = executorMachine.provide({ actors: { runExecution: runExecutionActor(opts) } });
+  let lastState = '';
+  const actor = createActor(machine, {
+    input: { executorId: opts.executorId, queueSize: opts.queueSize, drainTimeoutMs: opts.drainTimeoutMs },
+    inspect: (ev) => {
+      if (ev.type !== '@xstate.snapshot') return;
+      const snap = ev.snapshot as { value?: unknown; status?: string };
+      const id = ev.actorRef === actor ? 'executor' : (ev.actorRef as { id?: string }).id ?? 'actor';
+      log.debug({ actor: id, state: snap.value ?? snap.status }, 'state');
+    },
+  });
+  actor.subscribe((snap) => {
+    const state = JSON.stringify(snap.value);
+    if (state !== lastState) {
+      lastState = state;
+      log.info({ state: snap.value, execution_id: snap.context.current?.id ?? null, queue_length: snap.context.queue.length }, 'executor state');
+    }
+  });
+  const stopped = new Promise<void>((resolve) => {
+    actor.subscribe({ complete: () => resolve(), error: () => resolve() });
+  });
+  actor.start();
+  return {
+    send: (event) => actor.send(event),
+    onDeliver: (listener) => { actor.on('deliver', (e) => listener(e.to, e.message)); },
+    onBroadcast: (listener) => { actor.on('broadcast', (e) => listener(e.message)); },
+    state: () => describeState(actor.getSnapshot().value),
+    queueLength: () => actor.getSnapshot().context.queue.length,
+    currentExecution: () => actor.getSnapshot().context.current?.id ?? null,
+    stopped,
+    actor,
+  };
+}
