@@ -149,3 +149,14 @@ export function refusedUpgrade(wsUrl: string, headers: Record<string, string>): 
     ws.on('error', () => { /* reported through unexpected-response */ });
   });
 }
+
+/** Waits until a log line matching `predicate` has been written by the executor. */
+export async function waitForLog(ex: ExecutorProcess, predicate: (l: Record<string, unknown>) => boolean, timeoutMs = 10000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = ex.logs.find(predicate);
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error('log line not found');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
