@@ -213,3 +213,14 @@ test('relative locations resolve against the executor data root', async () => {
     await rooted.stop();
   }
 });
+
+test('repeated authentication failures from one address are slowed down', async () => {
+  await started;
+  for (let i = 0; i < 7; i++) {
+    const r = await refusedUpgrade(ex.wsUrl, { 'X-API-Key': `nope-${i}` });
+    assert.equal(r.status, 401);
+  }
+  const delays = ex.logs.filter((l) => l.msg === 'authentication failed').map((l) => Number(l.delay_ms));
+  assert.ok(delays.at(-1)! > 0, `delays: ${delays.join(',')}`);
+  assert.ok(delays.at(-1)! >= delays.at(-2)!);
+});
