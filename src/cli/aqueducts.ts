@@ -6,7 +6,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { processIo, ExitCode } from './io.js';
 import { messages } from './messages.js';
-import { runAction } from './run.command.js';
+import { runCommand } from './run.command.js';
+import { cancelAction } from './remote/cancel.command.js';
+import { API_KEY_ENV } from './remote/target.js';
 import { validateAction } from './validate.command.js';
 import { schemaAction } from './schema.command.js';
 import { VERSION } from '../version.js';
@@ -38,14 +40,40 @@ const program = new Command('aqueducts')
     process.exit(err.exitCode === 0 ? 0 : ExitCode.usage);
   });
 
+const EXECUTOR_HELP = 'executor address: HOST:PORT or a ws://, wss://, http:// or https:// URL (path defaults to /ws/connect)';
+const API_KEY_HELP = `API key of the executor (default: $${API_KEY_ENV}; prefer the variable, flags show up in process lists)`;
+const CA_CERT_HELP = 'PEM file of a private CA or self-signed certificate to trust for wss:// (or set NODE_EXTRA_CA_CERTS)';
+const REMOTE_NOTES = `
+Remote runs (--executor):
+  The pipeline is loaded and rendered here and sent to the executor. Relative paths in locations are
+  sent as written and resolved by the executor against its own working directory; local files on
+  this machine are not visible to it. Ctrl+C asks the executor to cancel; a second Ctrl+C exits at once.
+  The API key is read from --api-key or ${API_KEY_ENV}. For TLS with a private CA, pass --ca-cert or
+  set NODE_EXTRA_CA_CERTS=<pem file>.`;
+
 program
   .command('run')
-  .description('Run a pipeline locally')
+  .description('Run a pipeline locally, or on a remote executor with --executor')
   .requiredOption('-f, --file <path>', 'pipeline definition (.yml, .yaml, .json or .toml)')
   .option('-p, --param <key=value>', 'template parameter (repeatable)', collect, [])
-  .option('--max-memory <GiB>', 'memory limit of the engine in GiB (0 = engine default)', nonNegativeNumber)
+  .option('--max-memory <GiB>', 'memory limit of the engine in GiB (0 = engine default; local runs only)', nonNegativeNumber)
+  .option('--executor <address>', EXECUTOR_HELP)
+  .option('--api-key <key>', API_KEY_HELP)
+  .option('--ca-cert <pem file>', CA_CERT_HELP)
+  .addHelpText('after', REMOTE_NOTES)
   .action(async (opts) => {
-    process.exitCode = await runAction(opts, processIo, cancelOnSigint());
+    process.exitCode = await runCommand(opts, processIo, cancelOnSigint());
+  });
+
+program
+  .command('cancel')
+  .description('Cancel a queued or running execution on a remote executor')
+  .requiredOption('--executor <address>', EXECUTOR_HELP)
+  .requiredOption('--execution-id <uuid>', 'the id printed as "Execution id: ..." by run --executor')
+  .option('--api-key <key>', API_KEY_HELP)
+  .option('--ca-cert <pem file>', CA_CERT_HELP)
+  .action(async (opts) => {
+    process.exitCode = await cancelAction(opts, processIo);
   });
 
 program

@@ -15,7 +15,7 @@ export function progressLine(progress: number, e: ProgressEvent): string {
   }
 }
 
-export function stageOutputText(o: StageOutput): string {
+export function stageOutputText(o: Pick<StageOutput, 'header' | 'body' | 'footer'>): string {
   return `${o.header}${o.body}\n${o.footer}`;
 }
 
@@ -26,4 +26,31 @@ export const messages = {
   valid: (file: string) => `✓ ${file} is a valid pipeline`,
   invalid: (file: string) => `✗ ${file} is not a valid pipeline`,
   warning: (text: string) => `⚠ ${text}`,
+  usage: (text: string) => `error: ${text}`,
+};
+
+/** Lines about talking to a remote executor (`run --executor`, `cancel`). URLs never carry the API key. */
+export const remoteMessages = {
+  error: (message: string) => `❌ ${message}`,
+  executionId: (id: string) => `Execution id: ${id}`,
+  queued: (position: number) => `⏳ Queued: position ${position} (0 = next to run)`,
+  log: (level: string, message: string) => `${level}: ${message}`,
+  cannotConnect: (url: string, reason: string) => `❌ Cannot connect to executor at ${url}: ${reason}`,
+  authenticationFailed: '❌ Authentication failed: the executor rejected the API key',
+  refused: (url: string, status: number, statusText: string, body: string) =>
+    `❌ Executor at ${url} answered HTTP ${status}${statusText ? ` ${statusText}` : ''} instead of opening a WebSocket${body ? `: ${body}` : ''}`,
+  lostConnection: (url: string, code: number, reason: string, id: string) =>
+    `❌ Lost connection to executor ${url} (code ${code}${reason ? `: ${reason}` : ''}): the outcome of execution ${id} is unknown`,
+  messageTooBig: (url: string) =>
+    `❌ Executor ${url} closed the connection with code 1009 (message too big): the pipeline request is larger than the executor accepts; raise --max-message-bytes on the executor`,
+  requestNotUnderstood: (message: string) => `❌ The executor did not understand the request: ${message}`,
+  ignoredFrame: (reason: string) => `⚠ Ignored a message from the executor: ${reason}`,
+  cancelUnanswered: (id: string, seconds: number) =>
+    `❌ No answer to the cancel request within ${seconds} s: the outcome of execution ${id} is unknown`,
+  cancelledById: (id: string) => `⏹ Execution ${id} cancelled`,
+  cannotCancel: (id: string, message: string) => `❌ Cannot cancel execution ${id}: ${message}`,
+  cancelLostConnection: (url: string, code: number, reason: string, id: string) =>
+    `❌ Lost connection to executor ${url} (code ${code}${reason ? `: ${reason}` : ''}) before it answered the cancel request for ${id}`,
+  cancelTimedOut: (url: string, id: string, seconds: number) =>
+    `❌ Executor ${url} did not answer the cancel request for ${id} within ${seconds} s`,
 };

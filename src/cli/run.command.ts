@@ -1,14 +1,29 @@
-/** `aqueducts run`: runs a pipeline locally (remote execution arrives with the executor). */
+/** `aqueducts run`: runs a pipeline locally, or on a remote executor with `--executor`. */
 import { formatDiagnostic, toExecutorError } from '../errors.js';
 import { loadPipelineFile, parseParams } from '../pipeline/load.js';
 import { runPipeline } from '../engine/run-pipeline.js';
 import { ExitCode, type CliIo } from './io.js';
 import { messages, progressLine, stageOutputText } from './messages.js';
+import { remoteRunAction } from './remote/remote-run.command.js';
+import type { RemoteFlags } from './remote/target.js';
 
 export interface RunOptions {
   file: string;
   param: string[];
   maxMemory?: number;
+}
+
+/** Every flag of `aqueducts run`. */
+export interface RunFlags extends RunOptions, RemoteFlags {}
+
+/** Chooses the local or the remote run from the flags. */
+export async function runCommand(flags: RunFlags, io: CliIo, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (flags.executor !== undefined) return remoteRunAction(flags, io, signal, env);
+  if (flags.apiKey !== undefined || flags.caCert !== undefined) {
+    io.err(messages.usage('--api-key and --ca-cert only apply with --executor'));
+    return ExitCode.usage;
+  }
+  return runAction(flags, io, signal);
 }
 
 export async function runAction(opts: RunOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
