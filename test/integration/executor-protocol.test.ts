@@ -33,7 +33,8 @@ test('GET /api/health answers 200 OK with the state and nothing secret', async (
 
 test('a missing or wrong API key gets 401 JSON before the upgrade', async () => {
   await started;
-  for (const headers of [{}, { 'X-API-Key': 'wrong' }, { 'X-API-Key': '' }]) {
+  const attempts: Array<Record<string, string>> = [{}, { 'X-API-Key': 'wrong' }, { 'X-API-Key': '' }];
+  for (const headers of attempts) {
     const r = await refusedUpgrade(ex.wsUrl, headers);
     assert.equal(r.status, 401);
     assert.deepEqual(JSON.parse(r.body), { error: 'Authentication failed' });

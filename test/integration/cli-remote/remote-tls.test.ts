@@ -68,7 +68,7 @@ test('cancel over wss:// with --ca-cert', async (t) => {
 
 test('--ca-cert that is not a PEM certificate is a usage error', async () => {
   const io = captureIo();
-  const code = await cancelAction({ executor: 'wss://127.0.0.1:1', apiKey: KEY, executionId: ID, caCert: path.join(FIXTURES, '..', 'wire.test.ts') }, io, {}, FAST);
+  const code = await cancelAction({ executor: 'wss://127.0.0.1:1', apiKey: KEY, executionId: ID, caCert: path.join(FIXTURES, '..', 'scripted-executor.ts') }, io, {}, FAST);
   assert.equal(code, 2);
-  assert.match(io.errLines[0]!, /^error: --ca-cert .*wire\.test\.ts is not a PEM certificate \(expected -----BEGIN CERTIFICATE-----\)$/);
+  assert.match(io.errLines[0]!, /^error: --ca-cert .*scripted-executor\.ts is not a PEM certificate \(expected -----BEGIN CERTIFICATE-----\)$/);
 });
