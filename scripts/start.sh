@@ -40,5 +40,5 @@ echo "The executor is running at http://$BIND_ADDRESS (Ctrl+C drains and stops i
 if [ -n "$generated" ]; then
   echo "Its API key for this session is $API_KEY (set API_KEY to choose one)."
 fi
-echo "Try: node dist/src/cli/aqueducts.js run --executor $BIND_ADDRESS --api-key \"\$API_KEY\" --file examples/weather.toml -p month=feb -p year=2024"
+echo "Try: node dist/src/cli/aqueducts.js run --executor $BIND_ADDRESS --api-key <key> --file examples/weather.toml -p month=feb -p year=2024"
 wait "$pid"
