@@ -225,3 +225,38 @@ test('repeated authentication failures from one address are slowed down', async 
   assert.ok(delays.at(-1)! > 0, `delays: ${delays.join(',')}`);
   assert.ok(delays.at(-1)! >= delays.at(-2)!);
 });
+
+test('invalid configuration exits 2 with one clear line, and never echoes the key', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { EXECUTOR_BIN } = await import('../support/executor.js');
+  const run = (args: string[], env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, [EXECUTOR_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 15000 });
+    return { code: r.status, err: r.stderr.trim(), out: r.stdout };
+  };
+  const noKey = run(['--bind-address', '127.0.0.1:0'], {});
+  assert.equal(noKey.code, 2);
+  assert.equal(noKey.err.split('\n').length, 1);
+  assert.match(noKey.err, /^error: .*API_KEY/);
+  const badAddr = run(['--bind-address', 'nowhere'], { API_KEY: 'sekrit-value' });
+  assert.equal(badAddr.code, 2);
+  assert.match(badAddr.err, /^error: .*bind/i);
+  const negative = run(['--max-memory', '-1'], { API_KEY: 'sekrit-value' });
+  assert.equal(negative.code, 2);
+  const halfTls = run(['--tls-cert', '/etc/hostname'], { API_KEY: 'sekrit-value' });
+  assert.equal(halfTls.code, 2);
+  for (const r of [badAddr, negative, halfTls]) assert.doesNotMatch(r.err, /sekrit-value/);
+});
+
+test('at debug, every state transition of the executor and its runs is logged', async () => {
+  await started;
+  const c = await Client.connect(ex.wsUrl);
+  c.send({ type: 'execution_request', pipeline: wire('sources: []\nstages: [[{ name: s, query: "SELECT 1" }]]') });
+  const id = await c.responseId();
+  await c.terminal(id);
+  const states = ex.logs.filter((l) => l.msg === 'state').map((l) => JSON.stringify(l.state));
+  assert.ok(states.includes('{"busy":"running"}'), states.join(' '));
+  assert.ok(states.includes('"idle"'));
+  assert.ok(ex.logs.some((l) => l.msg === 'pipeline run state' && l.execution_id === id && JSON.stringify(l.state) === '"succeeded"'));
+  assert.ok(ex.logs.some((l) => l.msg === 'execution succeeded' && l.execution_id === id && l.level === 30));
+  c.close();
+});
