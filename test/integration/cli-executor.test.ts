@@ -98,18 +98,18 @@ test('aqueducts cancel from another shell cancels a running execution', async ()
   await writeFile(path.join(client, 'slow.yml'), SLOW);
   const ex = await startExecutor(['--data-root', root]);
   try {
-    let cancel: Promise<Result> | null = null;
+    const pending: { cancel: Promise<Result> | null } = { cancel: null };
     const run = await cli(['run', '--executor', ex.url, '--api-key', API_KEY, '--file', 'slow.yml'], {
       cwd: client,
       onStderr: (text) => {
         const id = /Execution id: ([0-9a-f-]{36})/.exec(text)?.[1];
-        if (!cancel && id && text.includes('Processing stage: slow')) {
-          cancel = cli(['cancel', '--executor', ex.url, '--api-key', API_KEY, '--execution-id', id], { cwd: client });
+        if (!pending.cancel && id && text.includes('Processing stage: slow')) {
+          pending.cancel = cli(['cancel', '--executor', ex.url, '--api-key', API_KEY, '--execution-id', id], { cwd: client });
         }
       },
     });
-    assert.ok(cancel, run.stderr);
-    const c = await cancel!;
+    assert.ok(pending.cancel, run.stderr);
+    const c = await pending.cancel;
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout + c.stderr, /cancelled/);
     assert.equal(run.code, 130, run.stderr);
