@@ -162,17 +162,29 @@ export class EngineSession {
  */
 export async function interruptible<T>(conn: DuckDBConnection, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
   if (signal?.aborted) throw cancelled();
-  const onAbort = () => conn.interrupt();
+  // DuckDB clears a connection's interrupt flag when a query starts, so an interrupt that lands
+  // between two queries (or just before one begins) would be lost: keep interrupting until the
+  // work has stopped.
+  let repeat: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    conn.interrupt();
+    repeat = setInterval(() => conn.interrupt(), INTERRUPT_REPEAT_MS);
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await work();
+    const result = await work();
+    if (signal?.aborted) throw cancelled();
+    return result;
   } catch (e) {
     if (signal?.aborted) throw cancelled(e);
     throw e;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    clearInterval(repeat);
   }
 }
+
+const INTERRUPT_REPEAT_MS = 25;
 
 export function cancelled(cause?: unknown): ExecutorError {
   return new ExecutorError('AQ_CANCELLED', 'the run was cancelled', { cause });

@@ -174,3 +174,18 @@ test('a DataFusion parquet option with no DuckDB equivalent is ignored with a wa
   const [meta] = await query(`SELECT DISTINCT compression AS c FROM parquet_metadata('${path.join(cwd, 'out.parquet')}')`);
   assert.equal(meta!.c, 'LZ4_RAW');
 });
+
+test('a cancel that arrives the instant a stage starts is never lost', { timeout: 60_000 }, async () => {
+  for (let i = 0; i < 5; i++) {
+    const cwd = await tempDir();
+    const ac = new AbortController();
+    const r = await runYaml(
+      `sources: []
+stages: [[{ name: slow, query: "SELECT count(*) FROM range(100000000000) t(x) WHERE md5(x::VARCHAR) LIKE 'ffff%'" }]]
+destination: { type: file, name: out, location: ./never.csv, format: { type: csv, options: {} } }`,
+      { cwd, signal: ac.signal, onProgress: (_p, e) => { if (e.type === 'stage_started') (i % 2 ? setImmediate : queueMicrotask)(() => ac.abort()); } },
+    );
+    assert.equal(r.outcome.status, 'cancelled');
+    assert.deepEqual(await files(cwd), []);
+  }
+});

@@ -94,7 +94,16 @@ test('when the submitter disconnects, its running execution is cancelled and lea
     const id = await a.responseId();
     await a.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
     a.ws.terminate();
-    await watcher.until((ms) => ms.some((m) => m.type === 'executor_status' && m.state === 'idle' && ms.some((x) => x.type === 'executor_status' && x.execution_id === id)), 20000);
+    // idle again after having been busy with this execution
+    const idleAfterBusy = (ms: typeof watcher.messages) => {
+      const busy = ms.findIndex((m) => m.type === 'executor_status' && m.execution_id === id);
+      return busy >= 0 && ms.slice(busy + 1).some((m) => m.type === 'executor_status' && m.state === 'idle');
+    };
+    try {
+      await watcher.until(idleAfterBusy, 30000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nexecutor log tail:\n${ex.stderr().split('\n').slice(-15).join('\n')}`);
+    }
     await waitForLog(ex, (l) => l.msg === 'execution cancelled' && l.execution_id === id);
     assert.deepEqual(await readdir(dir), []);
     watcher.close();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadPipelineText } from '../../src/pipeline/load.js';
 import { serializeAqueduct } from '../../src/pipeline/serialize.js';
 import { tempDir } from '../support/engine.js';
-import { API_KEY, Client, refusedUpgrade, startExecutor, type ExecutorProcess } from '../support/executor.js';
+import { API_KEY, Client, refusedUpgrade, startExecutor, waitForLog, type ExecutorProcess } from '../support/executor.js';
 
 /** The wire form of a pipeline written in YAML. */
 export function wire(yaml: string, cwd = '/tmp'): unknown {
@@ -253,10 +253,10 @@ test('at debug, every state transition of the executor and its runs is logged', 
   c.send({ type: 'execution_request', pipeline: wire('sources: []\nstages: [[{ name: s, query: "SELECT 1" }]]') });
   const id = await c.responseId();
   await c.terminal(id);
+  await waitForLog(ex, (l) => l.msg === 'execution succeeded' && l.execution_id === id && l.level === 30);
+  await waitForLog(ex, (l) => l.msg === 'pipeline run state' && l.execution_id === id && JSON.stringify(l.state) === '"succeeded"');
   const states = ex.logs.filter((l) => l.msg === 'state').map((l) => JSON.stringify(l.state));
   assert.ok(states.includes('{"busy":"running"}'), states.join(' '));
   assert.ok(states.includes('"idle"'));
-  assert.ok(ex.logs.some((l) => l.msg === 'pipeline run state' && l.execution_id === id && JSON.stringify(l.state) === '"succeeded"'));
-  assert.ok(ex.logs.some((l) => l.msg === 'execution succeeded' && l.execution_id === id && l.level === 30));
   c.close();
 });
