@@ -19,5 +19,5 @@ fi
 npm ci --no-audit --no-fund
 npm run build
 npm run typecheck:tests
-node --import tsx --test --test-reporter=spec --test-concurrency=2 \
+node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=300000 \
   $(find test/unit test/integration -name '*.test.ts' | sort)
