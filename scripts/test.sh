@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages the tests use (installed only when missing; needs root or sudo).
-apt_packages=()
-if [ "${#apt_packages[@]}" -gt 0 ]; then
+apt_packages=(unixodbc unixodbc-dev odbc-postgresql libsqliteodbc postgresql openssl)
+if [ "${#apt_packages[@]}" -gt 0 ] && command -v dpkg >/dev/null 2>&1; then
   missing=()
   for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [ "${#missing[@]}" -gt 0 ]; then
