@@ -7,6 +7,7 @@ import { ConfigError, ConfigHelp, describeConfig, loadExecutorConfig, type Execu
 import { createLogger, type Logger } from '../log.js';
 import { createExecutorRuntime } from '../executor/runtime.js';
 import { startServer, type RunningServer } from '../server/app.js';
+import { startManagedLink } from '../managed/managed-link.js';
 import { VERSION } from '../version.js';
 
 function loadConfig(): ExecutorConfig {
@@ -42,14 +43,12 @@ function installDrain(log: Logger, drain: () => Promise<void>): void {
   process.on('SIGINT', onSignal);
 }
 
+const LINK_STOP_TIMEOUT_MS = 30_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-  if (config.mode === 'managed') {
-    process.stderr.write('error: managed mode is not available in this version yet; run with --mode standalone\n');
-    process.exit(2);
-  }
   log.info({ config: describeConfig(config), version: VERSION }, 'starting executor');
   const runtime = createExecutorRuntime({
     executorId: config.executorId,
@@ -81,9 +80,28 @@ async function main(): Promise<void> {
   // The first line on stdout tells scripts (and tests) where the executor listens.
   process.stdout.write(`aqueducts-executor listening on ${server.url}\n`);
   log.info({ url: server.url, executor_id: config.executorId }, 'listening');
+  // Managed mode: work arrives only through the orchestrator link; the server serves health.
+  const link = config.mode === 'managed'
+    ? startManagedLink({
+        url: config.orchestratorUrl!,
+        secret: config.apiKey,
+        executorId: config.executorId,
+        version: VERSION,
+        maxMemoryGb: config.maxMemoryGb,
+        maxMessageBytes: config.maxMessageBytes,
+        dataRoot: config.dataRoot,
+        log,
+        runtime,
+      })
+    : null;
   installDrain(log, async () => {
     runtime.send({ type: 'drain' });
     await runtime.stopped;
+    if (link) {
+      // Deliver what the orchestrator has not yet received (the run's outcome); give up after a while.
+      const gaveUp = await Promise.race([link.stop().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), LINK_STOP_TIMEOUT_MS).unref())]);
+      if (gaveUp) log.warn('the orchestrator could not be reached to deliver the last messages');
+    }
     await server.close();
   });
 }

@@ -1,0 +1,90 @@
+/**
+ * The socket of the orchestrator link: dials out with the shared secret and protocol 2, turns
+ * frames into events for the connection machine, and forwards execution and cancel requests to
+ * the executor. Stopping the actor closes the socket.
+ */
+import WebSocket from 'ws';
+import { fromCallback } from 'xstate';
+import type { ConnectionEvent, LinkCommand } from '../../machines/orchestrator-connection.machine.js';
+import type { Logger } from '../log.js';
+import { scrubSecrets } from '../log.js';
+import { decodeClientMessage } from '../protocol/decode.js';
+import type { ClientMessage } from '../protocol/messages.js';
+
+export interface LinkDeps {
+  url: string;
+  secret: string;
+  maxMessageBytes: number;
+  dataRoot: string;
+  log: Logger;
+  /** An execution or cancel request from the orchestrator (already validated). */
+  onRequest: (message: ClientMessage) => void;
+  /** An orchestrator frame that could not be used (answered by the caller if it has an id). */
+  onInvalidRequest: (executionId: string, error: string, reason: 'invalid_pipeline' | 'unknown_execution') => void;
+}
+
+export function linkActor(deps: LinkDeps) {
+  return fromCallback<LinkCommand, undefined, ConnectionEvent>(({ sendBack, receive }) => {
+    const log = deps.log;
+    const ws = new WebSocket(deps.url, {
+      headers: { 'X-API-Key': deps.secret, 'X-Aqueducts-Protocol': '2' },
+      maxPayload: deps.maxMessageBytes,
+      perMessageDeflate: false,
+      handshakeTimeout: 15_000,
+    });
+    let done = false;
+    const finish = (e: ConnectionEvent) => {
+      if (done) return;
+      done = true;
+      sendBack(e);
+    };
+    ws.on('open', () => sendBack({ type: 'link.open' }));
+    ws.on('unexpected-response', (_req, res) => {
+      const auth = res.statusCode === 401 || res.statusCode === 403;
+      finish({ type: 'link.failed', auth, error: `the orchestrator answered HTTP ${res.statusCode}${auth ? ' (the executor secret was refused)' : ''}` });
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => finish({ type: 'link.failed', auth: false, error: scrubSecrets(err.message) }));
+    ws.on('close', (code, reason) => finish({ type: 'link.closed', code, reason: reason.toString() }));
+    ws.on('ping', () => sendBack({ type: 'link.activity' }));
+    ws.on('pong', () => sendBack({ type: 'link.activity' }));
+    ws.on('message', (data) => {
+      sendBack({ type: 'link.activity' });
+      let frame: { type?: unknown; success?: unknown; message?: unknown };
+      try {
+        frame = JSON.parse(String(data)) as typeof frame;
+      } catch {
+        log.warn('malformed frame from the orchestrator ignored');
+        return;
+      }
+      if (frame.type === 'registration_response') {
+        sendBack({ type: 'registration.response', success: frame.success === true, message: typeof frame.message === 'string' ? frame.message : '' });
+        return;
+      }
+      if (frame.type === 'execution_request' || frame.type === 'cancel_request') {
+        const decoded = decodeClientMessage(data, { cwd: deps.dataRoot });
+        if (decoded.ok) deps.onRequest(decoded.message);
+        else if (decoded.kind === 'invalid_request') deps.onInvalidRequest(decoded.executionId, decoded.error, decoded.reason === 'unknown_execution' ? 'unknown_execution' : 'invalid_pipeline');
+        else log.warn({ error: decoded.error }, 'unusable request from the orchestrator ignored');
+        return;
+      }
+      log.debug({ type: frame.type }, 'orchestrator message ignored');
+    });
+    receive((cmd) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (cmd.type === 'send') ws.send(JSON.stringify(cmd.message));
+      else if (cmd.type === 'ping') ws.ping();
+      else ws.close(cmd.code, cmd.reason);
+    });
+    return () => {
+      done = true;
+      if (ws.readyState === WebSocket.OPEN) {
+        ws.close(1001, 'executor shutting down');
+        setTimeout(() => ws.terminate(), 1000).unref();
+      } else {
+        ws.terminate();
+      }
+    };
+  });
+}
