@@ -78,6 +78,13 @@ export function backoffDelay(attempt: number, random: () => number): number {
   return Math.floor(random() * ceiling);
 }
 
+/** Drain: close with 1001, then stop once the socket has closed (or after a short wait). */
+const CLOSING = {
+  entry: 'closeGoingAway',
+  on: { 'link.closed': '#orchestratorConnection.stopped' },
+  after: { closeTimeout: '#orchestratorConnection.stopped' },
+} as const;
+
 function notProvided(name: string): () => never {
   return () => {
     throw new Error(`actor "${name}" was not provided to the orchestrator-connection machine`);
@@ -215,12 +222,7 @@ export const orchestratorConnectionMachine = setup({
                 stop: 'closing',
               },
             },
-            /** Drain: close with 1001 and wait for the socket to close (briefly). */
-            closing: {
-              entry: 'closeGoingAway',
-              on: { 'link.closed': '#orchestratorConnection.stopped' },
-              after: { closeTimeout: '#orchestratorConnection.stopped' },
-            },
+            closing: CLOSING,
           },
         },
         pinger: {
@@ -278,11 +280,7 @@ export const orchestratorConnectionMachine = setup({
               },
               after: { registrationTimeout: { target: '#orchestratorConnection.stopping.waiting', actions: ['recordTimeout', 'planBackoff'] } },
             },
-            closing: {
-              entry: 'closeGoingAway',
-              on: { 'link.closed': '#orchestratorConnection.stopped' },
-              after: { closeTimeout: '#orchestratorConnection.stopped' },
-            },
+            closing: CLOSING,
           },
         },
       },

@@ -1,6 +1,5 @@
 /** `aqueducts run`: runs a pipeline locally, or on a remote executor with `--executor`. */
-import { formatDiagnostic, toExecutorError } from '../errors.js';
-import { loadPipelineFile, parseParams } from '../pipeline/load.js';
+import { loadForCli, printError } from './load-pipeline.js';
 import { runPipeline } from '../engine/run-pipeline.js';
 import { ExitCode, type CliIo } from './io.js';
 import { messages, progressLine, stageOutputText } from './messages.js';
@@ -27,16 +26,8 @@ export async function runCommand(flags: RunFlags, io: CliIo, signal?: AbortSigna
 }
 
 export async function runAction(opts: RunOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
-  let loaded;
-  try {
-    loaded = await loadPipelineFile(opts.file, parseParams(opts.param), { cwd: process.cwd() });
-  } catch (e) {
-    const err = toExecutorError(e, 'AQ_INVALID_PIPELINE');
-    io.err(messages.failed(err.message));
-    for (const d of err.diagnostics) io.err(`  ${formatDiagnostic(d)}`);
-    return ExitCode.failed;
-  }
-  for (const w of loaded.warnings) io.err(messages.warning(formatDiagnostic(w)));
+  const loaded = await loadForCli(opts.file, opts.param, io);
+  if (!loaded) return ExitCode.failed;
   const outcome = await runPipeline({
     pipeline: loaded.pipeline,
     memoryLimitGb: opts.maxMemory,
@@ -52,8 +43,7 @@ export async function runAction(opts: RunOptions, io: CliIo, signal?: AbortSigna
       io.err(messages.cancelled);
       return ExitCode.cancelled;
     case 'failed':
-      io.err(messages.failed(outcome.error.message));
-      for (const d of outcome.error.diagnostics) io.err(`  ${formatDiagnostic(d)}`);
+      printError(io, messages.failed(outcome.error.message), outcome.error);
       return ExitCode.failed;
   }
 }

@@ -7,8 +7,7 @@
  * (the signal) sends `cancel_request` once the execution id is known and waits for the answer.
  */
 import { randomUUID } from 'node:crypto';
-import { formatDiagnostic, toExecutorError } from '../../errors.js';
-import { loadPipelineFile, parseParams } from '../../pipeline/load.js';
+import { loadForCli } from '../load-pipeline.js';
 import type { ExecutorMessage } from '../../protocol/messages.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { messages, progressLine, remoteMessages, stageOutputText } from '../messages.js';
@@ -40,16 +39,9 @@ export async function remoteRunAction(
   } catch (e) {
     return reportSetupError(io, opts.executor ?? '', e);
   }
-  let loaded;
-  try {
-    loaded = await loadPipelineFile(opts.file, parseParams(opts.param), { cwd: process.cwd(), relativeLocations: 'keep' });
-  } catch (e) {
-    const err = toExecutorError(e, 'AQ_INVALID_PIPELINE');
-    io.err(messages.failed(err.message));
-    for (const d of err.diagnostics) io.err(`  ${formatDiagnostic(d)}`);
-    return ExitCode.failed;
-  }
-  for (const w of loaded.warnings) io.err(messages.warning(formatDiagnostic(w)));
+  // Relative paths stay relative: the executor resolves them against its data root.
+  const loaded = await loadForCli(opts.file, opts.param, io, { relativeLocations: 'keep' });
+  if (!loaded) return ExitCode.failed;
   const executionId = randomUUID();
   return followExecution(target, executionRequestFrame(loaded.pipeline, executionId), executionId, io,
     { ...DEFAULT_TUNING, ...tuning }, signal);
