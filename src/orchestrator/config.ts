@@ -1,0 +1,291 @@
+/**
+ * The orchestrator's configuration, compiled once like the executor's (src/config.ts): flags +
+ * environment → one validated, frozen, fully-defaulted OrchestratorConfig. Flags override the
+ * environment. Anything invalid is a ConfigError with a one-line message naming the flag or
+ * variable and its value, never a secret's value. Nothing here exits or writes output.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, ConfigHelp, formatBind } from '../config.js';
+import { VERSION } from '../version.js';
+
+export { ConfigError, ConfigHelp } from '../config.js';
+
+export type OrchestratorLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface OrchestratorConfig {
+  /** Where the HTTP server listens; `host` without brackets; port 0 = ephemeral. */
+  readonly bind: { readonly host: string; readonly port: number };
+  /** The key clients send as X-API-Key on /ws/connect and the authenticated /api endpoints. */
+  readonly clientApiKey: string;
+  /** The shared secret executors send as X-API-Key on /ws/executor/register. */
+  readonly executorSecret: string;
+  readonly logLevel: OrchestratorLogLevel;
+  /** Executions that may wait for an idle executor; beyond that requests are refused as busy. */
+  readonly queueSize: number;
+  /** Silence after which an executor connection is dead (it is pinged every third of it, at most every 10 s). */
+  readonly livenessTimeoutSeconds: number;
+  /** How long a disconnected executor may take to register again before its execution is lost. */
+  readonly executorLostGraceSeconds: number;
+  readonly maxMessageBytes: number;
+  /** Finished executions remembered for idempotent ids and GET /api/executions/:id. */
+  readonly historySize: number;
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+}
+
+export const ORCHESTRATOR_DEFAULTS = Object.freeze({
+  bindAddress: '0.0.0.0:3000',
+  logLevel: 'info' as OrchestratorLogLevel,
+  queueSize: 1000,
+  livenessTimeoutSeconds: 30,
+  /** The grace period defaults to the liveness window plus this (PROTOCOL.md: 30 s + 60 s). */
+  lostGraceExtraSeconds: 60,
+  maxMessageBytes: 16 * 1024 * 1024,
+  minMessageBytes: 1024,
+  historySize: 10_000,
+});
+
+const OPTIONS = {
+  bindAddress: { flag: '--bind-address', env: 'BIND_ADDRESS', arg: '<host:port>', help: 'address to listen on, host:port or [ipv6]:port (default: 0.0.0.0:3000)' },
+  clientApiKey: { flag: '--client-api-key', env: 'CLIENT_API_KEY', arg: '<key>', help: 'key clients send as X-API-Key on /ws/connect and /api (required)' },
+  executorSecret: { flag: '--executor-secret', env: 'EXECUTOR_SECRET', arg: '<secret>', help: 'shared secret executors send as X-API-Key on /ws/executor/register (required)' },
+  logLevel: { flag: '--log-level', env: 'RUST_LOG', arg: '<level>', help: 'trace, debug, info, warn, error or off; RUST_LOG may use env_logger directives (default: info)' },
+  queueSize: { flag: '--queue-size', env: 'QUEUE_SIZE', arg: '<n>', help: 'executions that may wait for an idle executor (default: 1000)' },
+  livenessTimeout: { flag: '--liveness-timeout', env: 'LIVENESS_TIMEOUT', arg: '<seconds>', help: 'silence after which an executor connection is dead (default: 30)' },
+  executorLostGrace: { flag: '--executor-lost-grace', env: 'EXECUTOR_LOST_GRACE', arg: '<seconds>', help: 'time a disconnected executor has to come back before its execution is lost (default: liveness timeout + 60)' },
+  maxMessageBytes: { flag: '--max-message-bytes', env: 'MAX_MESSAGE_BYTES', arg: '<bytes>', help: 'largest WebSocket message accepted, at least 1024 (default: 16777216)' },
+  historySize: { flag: '--history-size', env: 'HISTORY_SIZE', arg: '<n>', help: 'finished executions remembered (default: 10000)' },
+  tlsCert: { flag: '--tls-cert', env: 'TLS_CERT', arg: '<file>', help: 'PEM certificate (chain) to serve HTTPS/WSS; needs --tls-key' },
+  tlsKey: { flag: '--tls-key', env: 'TLS_KEY', arg: '<file>', help: 'PEM private key (unencrypted) of --tls-cert' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+interface Setting {
+  value: string;
+  origin: string;
+}
+
+export function loadOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig {
+  const secrets = secretCandidates(argv, env);
+  try {
+    return compile(parseFlags(argv), env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(secrets.reduce((m, s) => m.split(s).join('[redacted]'), e.message));
+    throw e;
+  }
+}
+
+function compile(flags: Partial<Record<OptionName, string>>, env: Record<string, string | undefined>): OrchestratorConfig {
+  const get = (name: OptionName): Setting | undefined => {
+    const o = OPTIONS[name];
+    const flag = flags[name];
+    if (flag === '') throw new ConfigError(`${o.flag} is empty`);
+    if (flag !== undefined) return { value: flag, origin: o.flag };
+    const fromEnv = env[o.env];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: o.env };
+    return undefined;
+  };
+
+  const clientApiKey = secret(get('clientApiKey'), 'a client API key is required: set --client-api-key or CLIENT_API_KEY');
+  const executorSecret = secret(get('executorSecret'), 'an executor secret is required: set --executor-secret or EXECUTOR_SECRET');
+  const bindSetting = get('bindAddress');
+  const bind = bindAddress(bindSetting ?? { value: ORCHESTRATOR_DEFAULTS.bindAddress, origin: 'default' });
+  const levelSetting = get('logLevel');
+  const logLevel = levelSetting ? logLevelOf(levelSetting) : ORCHESTRATOR_DEFAULTS.logLevel;
+  const queueSetting = get('queueSize');
+  const queueSize = queueSetting ? integer(queueSetting, 0) : ORCHESTRATOR_DEFAULTS.queueSize;
+  const livenessSetting = get('livenessTimeout');
+  const livenessTimeoutSeconds = livenessSetting ? seconds(livenessSetting, 1) : ORCHESTRATOR_DEFAULTS.livenessTimeoutSeconds;
+  const graceSetting = get('executorLostGrace');
+  const executorLostGraceSeconds = graceSetting ? seconds(graceSetting, 0) : livenessTimeoutSeconds + ORCHESTRATOR_DEFAULTS.lostGraceExtraSeconds;
+  const bytesSetting = get('maxMessageBytes');
+  const maxMessageBytes = bytesSetting ? integer(bytesSetting, ORCHESTRATOR_DEFAULTS.minMessageBytes) : ORCHESTRATOR_DEFAULTS.maxMessageBytes;
+  const historySetting = get('historySize');
+  const historySize = historySetting ? integer(historySetting, 0) : ORCHESTRATOR_DEFAULTS.historySize;
+  const tls = tlsFiles(get('tlsCert'), get('tlsKey'));
+
+  return Object.freeze({
+    bind: Object.freeze(bind),
+    clientApiKey,
+    executorSecret,
+    logLevel,
+    queueSize,
+    livenessTimeoutSeconds,
+    executorLostGraceSeconds,
+    maxMessageBytes,
+    historySize,
+    tls: tls && Object.freeze(tls),
+  });
+}
+
+/** A log-safe view of the configuration: no keys. */
+export function describeOrchestratorConfig(c: OrchestratorConfig): Record<string, unknown> {
+  return {
+    bind_address: formatBind(c.bind),
+    log_level: c.logLevel,
+    queue_size: c.queueSize,
+    liveness_timeout_seconds: c.livenessTimeoutSeconds,
+    executor_lost_grace_seconds: c.executorLostGraceSeconds,
+    max_message_bytes: c.maxMessageBytes,
+    history_size: c.historySize,
+    tls: c.tls !== null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function parseFlags(argv: string[]): Partial<Record<OptionName, string>> {
+  let out = '';
+  const program = new Command('aqueducts-orchestrator')
+    .description('Dispatches Aqueducts pipelines from clients to a fleet of managed executors.\nEvery option can also be set by the environment variable named in brackets; flags win.')
+    .version(VERSION, '-V, --version')
+    .helpOption('-h, --help', 'show this help')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => { out += s; }, writeErr: () => {} });
+  for (const o of Object.values(OPTIONS)) program.option(`${o.flag} ${o.arg}`, `${o.help} [${o.env}]`);
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') throw new ConfigHelp('help', out);
+      if (e.code === 'commander.version') throw new ConfigHelp('version', out);
+      const message = e.message.replace(/^error: /, '').replace(/'(--?[^'=\s]+)=[^']*'/g, "'$1'");
+      throw new ConfigError(oneLine(message));
+    }
+    throw e;
+  }
+  return program.opts<Partial<Record<OptionName, string>>>();
+}
+
+function secret(s: Setting | undefined, missing: string): string {
+  if (s === undefined) throw new ConfigError(missing);
+  if (s.value.trim() === '') throw new ConfigError(`${s.origin} is empty`);
+  return s.value;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Same forms as the executor's --bind-address: host:port or [ipv6]:port. */
+function bindAddress(s: Setting): { host: string; port: number } {
+  const shape = 'expected host:port or [ipv6]:port';
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d{1,5})$/.exec(s.value);
+  if (!m) throw invalid(s, shape);
+  const host = m[1] ?? m[2] ?? '';
+  if (m[1] !== undefined ? !isIPv6(host) : !(isIPv4(host) || (HOSTNAME.test(host) && !/^[\d.]+$/.test(host)))) {
+    throw invalid(s, shape);
+  }
+  const port = Number(m[3]);
+  if (port > 65535) throw invalid(s, 'port must be between 0 and 65535');
+  return { host, port };
+}
+
+function integer(s: Setting, min: number): number {
+  const n = /^\d+$/.test(s.value) ? Number(s.value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw invalid(s, `expected an integer ≥ ${min}`);
+  return n;
+}
+
+/** Seconds, decimals allowed (`0.5`), at least `min`, at most a day. */
+function seconds(s: Setting, min: number): number {
+  const n = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(s.value) ? Number(s.value) : NaN;
+  if (!Number.isFinite(n) || n < min || n > 86_400) throw invalid(s, `expected a number of seconds between ${min} and 86400`);
+  return n;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
+
+/**
+ * A level, or Rust env_logger directives as for the executor; the directive for
+ * `aqueducts_orchestrator` wins, then `aqueducts`, then the bare level, then `info`.
+ */
+export function parseOrchestratorLogLevel(spec: string): OrchestratorLogLevel | undefined {
+  let bare: OrchestratorLogLevel | undefined;
+  const targets = new Map<string, OrchestratorLogLevel>();
+  for (const raw of spec.split(',')) {
+    const d = raw.trim();
+    if (d === '') continue;
+    const eq = d.indexOf('=');
+    const level = levelName(eq === -1 ? d : d.slice(eq + 1).trim());
+    if (level === undefined) return undefined;
+    if (eq === -1) {
+      bare = level;
+      continue;
+    }
+    const target = d.slice(0, eq).trim();
+    if (!/^[A-Za-z0-9_.:-]+$/.test(target)) return undefined;
+    targets.set(target, level);
+  }
+  return targets.get('aqueducts_orchestrator') ?? targets.get('aqueducts') ?? bare ?? ORCHESTRATOR_DEFAULTS.logLevel;
+}
+
+function levelName(word: string): OrchestratorLogLevel | undefined {
+  const w = word.toLowerCase();
+  if (!(LEVELS as readonly string[]).includes(w)) return undefined;
+  return w === 'off' ? 'silent' : (w as OrchestratorLogLevel);
+}
+
+function logLevelOf(s: Setting): OrchestratorLogLevel {
+  const level = parseOrchestratorLogLevel(s.value);
+  if (level === undefined) throw invalid(s, 'expected trace, debug, info, warn, error or off, or directives such as warn,aqueducts_orchestrator=debug');
+  return level;
+}
+
+function tlsFiles(cert: Setting | undefined, key: Setting | undefined): { cert: string; key: string } | null {
+  if (!cert && !key) return null;
+  if (!cert) throw new ConfigError(`TLS needs a certificate and a key: ${key!.origin} is set but neither --tls-cert nor TLS_CERT`);
+  if (!key) throw new ConfigError(`TLS needs a certificate and a key: ${cert.origin} is set but neither --tls-key nor TLS_KEY`);
+  const certPem = readFile(cert);
+  const keyPem = readFile(key);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(certPem);
+  } catch {
+    throw invalid(cert, 'not a PEM certificate');
+  }
+  try {
+    if (!x509.checkPrivateKey(createPrivateKey(keyPem))) {
+      throw new ConfigError(`${key.origin} ${show(key.value)} is not the private key of the certificate in ${cert.origin} ${show(cert.value)}`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw invalid(key, 'not an unencrypted PEM private key');
+  }
+  return { cert: certPem, key: keyPem };
+}
+
+function readFile(s: Setting): string {
+  try {
+    return readFileSync(s.value, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : oneLine((e as Error).message);
+    throw new ConfigError(`cannot read ${s.origin} ${show(s.value)}: ${why}`);
+  }
+}
+
+function invalid(s: Setting, expected: string): ConfigError {
+  return new ConfigError(`invalid ${s.origin} ${show(s.value)}: ${expected}`);
+}
+
+function show(value: string): string {
+  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Every value a key or secret may have been given as, so no message can ever carry one. */
+function secretCandidates(argv: string[], env: Record<string, string | undefined>): string[] {
+  const found = [env.CLIENT_API_KEY, env.EXECUTOR_SECRET];
+  argv.forEach((arg, i) => {
+    for (const flag of ['--client-api-key', '--executor-secret']) {
+      if (arg === flag) found.push(argv[i + 1]);
+      else if (arg.startsWith(`${flag}=`)) found.push(arg.slice(flag.length + 1));
+    }
+  });
+  return found.filter((s): s is string => s !== undefined && s.trim() !== '');
+}

@@ -1,0 +1,93 @@
+/**
+ * Decoding the frames the orchestrator receives. Never throws.
+ *
+ * Client frames are decoded exactly as the executor decodes them (src/protocol/decode.ts), except
+ * that relative locations in a pipeline are kept as written: the executor that runs it resolves
+ * them against its own data root, as it would for a client connected to it directly.
+ *
+ * Executor frames are `register_executor` or an executor → client message (checked as the CLI
+ * checks them, src/cli/remote/wire.ts), plus `executor_status`.
+ */
+import { decodeClientMessage, isUuid, type Decoded } from '../protocol/decode.js';
+import { decodeAqueduct } from '../pipeline/decode.js';
+import { decodeExecutorFrame, executionRequestFrame } from '../cli/remote/wire.js';
+import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
+import type { OrchestratorMessage, Registration } from './fleet.js';
+
+function textOf(raw: unknown): string | null {
+  if (typeof raw === 'string') return raw;
+  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
+  if (Array.isArray(raw)) return Buffer.concat(raw as Buffer[]).toString('utf8');
+  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8');
+  return null;
+}
+
+export function decodeClientFrame(raw: unknown): Decoded {
+  const decoded = decodeClientMessage(raw, { cwd: '/' });
+  const text = textOf(raw);
+  if (!decoded.ok || decoded.message.type !== 'execution_request' || text === null) return decoded;
+  // A valid request, so this parses and decodes again, now keeping relative locations as written
+  // (decodeClientMessage has no option for that; the cost is a second decode per request).
+  const value = JSON.parse(text) as { pipeline: unknown };
+  const { pipeline } = decodeAqueduct(value.pipeline, { cwd: '/', relativeLocations: 'keep' });
+  return { ...decoded, message: { ...decoded.message, pipeline } };
+}
+
+export type ExecutorFrame =
+  | { kind: 'register'; registration: Registration }
+  | { kind: 'message'; message: ExecutorMessage }
+  /** A well-formed frame of a type the orchestrator does not know (ignored). */
+  | { kind: 'skipped'; type: string }
+  | { kind: 'invalid'; reason: string; registration: boolean };
+
+const STATES: readonly ExecutorState[] = ['idle', 'busy', 'draining'];
+
+export function decodeExecutorFrameText(raw: unknown): ExecutorFrame {
+  const text = textOf(raw);
+  if (text === null) return { kind: 'invalid', reason: 'not a text frame', registration: false };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'invalid', reason: 'not valid JSON', registration: false };
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && (value as { type?: unknown }).type === 'register_executor') {
+    return registration(value as Record<string, unknown>);
+  }
+  const d = decodeExecutorFrame(text);
+  if (d.kind === 'message') return d;
+  if (d.kind === 'skipped') return d;
+  return { kind: 'invalid', reason: d.reason, registration: false };
+}
+
+/**
+ * `register_executor {executor_id, version, max_memory_gb, state, execution_id}`: executor_id a
+ * UUID (as the executor's --executor-id), version a string; max_memory_gb a number ≥ 0 or
+ * null/absent (unlimited); state idle/busy/draining (absent: idle); execution_id a UUID or null/absent.
+ */
+function registration(m: Record<string, unknown>): ExecutorFrame {
+  const bad = (reason: string): ExecutorFrame => ({ kind: 'invalid', reason: `register_executor: ${reason}`, registration: true });
+  if (!isUuid(m.executor_id)) return bad('executor_id must be a UUID');
+  if (typeof m.version !== 'string' || m.version.trim() === '' || m.version.length > 100) return bad('version must be a non-empty string');
+  const mem = m.max_memory_gb ?? null;
+  if (mem !== null && !(typeof mem === 'number' && Number.isFinite(mem) && mem >= 0)) return bad('max_memory_gb must be a number ≥ 0 or null');
+  const state = m.state ?? 'idle';
+  if (!STATES.includes(state as ExecutorState)) return bad('state must be idle, busy or draining');
+  const exec = m.execution_id ?? null;
+  if (exec !== null && !isUuid(exec)) return bad('execution_id must be a UUID or null');
+  return {
+    kind: 'register',
+    registration: {
+      executorId: m.executor_id.toLowerCase(),
+      version: m.version,
+      maxMemoryGb: mem as number | null,
+      state: state as ExecutorState,
+      executionId: exec === null ? null : (exec as string).toLowerCase(),
+    },
+  };
+}
+
+/** The text frame for a message to an executor; the pipeline as the original's canonical JSON. */
+export function executorFrame(m: OrchestratorMessage): string {
+  return m.type === 'execution_request' ? executionRequestFrame(m.pipeline, m.execution_id) : JSON.stringify(m);
+}

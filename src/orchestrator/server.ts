@@ -1,0 +1,152 @@
+/**
+ * The orchestrator's HTTP(S) server: `GET /api/health` (open), `GET /api/executors` and
+ * `GET /api/executions/:id` (client key), and two WebSocket endpoints checked before the upgrade
+ * (401 JSON otherwise): `/ws/connect` for clients (client key) and `/ws/executor/register` for
+ * executors (executor secret). Keys are compared in constant time; repeated failures from one
+ * address are slowed down.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../log.js';
+import type { ProtocolVersion } from '../protocol/messages.js';
+import { FailureThrottle, keyMatches } from '../server/auth.js';
+import { executionBody, executorsBody, healthBody } from './api.js';
+import { ClientLinks } from './client-links.js';
+import { ExecutorLinks } from './executor-links.js';
+import type { OrchestratorRuntime } from './runtime.js';
+
+export interface OrchestratorServerOptions {
+  clientApiKey: string;
+  executorSecret: string;
+  host: string;
+  port: number;
+  tls: { cert: string; key: string } | null;
+  maxMessageBytes: number;
+  livenessTimeoutMs: number;
+  version: string;
+  log: Logger;
+  runtime: OrchestratorRuntime;
+  throttle?: FailureThrottle;
+}
+
+export interface RunningOrchestrator {
+  /** e.g. http://127.0.0.1:3000 */
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  /** Closes every connection (code 1001) and the listener. */
+  close(): Promise<void>;
+}
+
+export const CLIENT_PATH = '/ws/connect';
+export const EXECUTOR_PATH = '/ws/executor/register';
+const AUTH_FAILED = { error: 'Authentication failed' };
+
+function protocolVersion(req: IncomingMessage): ProtocolVersion {
+  const header = req.headers['x-aqueducts-protocol'];
+  if (typeof header === 'string' && header.trim() === '2') return 2;
+  return new URL(req.url ?? '/', 'http://x').searchParams.get('protocol') === '2' ? 2 : 1;
+}
+
+function rawResponse(socket: Duplex, status: string, body: unknown): void {
+  const text = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+}
+
+/** The HTTP routes, without listening (tests use `inject`). */
+export function createOrchestratorApp(opts: Pick<OrchestratorServerOptions, 'clientApiKey' | 'executorSecret' | 'tls' | 'version' | 'log' | 'runtime' | 'throttle'>): FastifyInstance {
+  const log = opts.log.child({ component: 'server' });
+  const throttle = opts.throttle ?? new FailureThrottle();
+  const app = Fastify({
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
+
+  /** Client key check for the /api endpoints; answers 401 itself when it fails. */
+  const authorised = async (req: FastifyRequest, reply: FastifyReply, key: string): Promise<boolean> => {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (keyMatches(key, req.headers['x-api-key'])) {
+      throttle.succeed(address);
+      return true;
+    }
+    const delay = throttle.fail(address);
+    log.warn({ address, delay_ms: delay, path: req.url.split('?')[0] }, 'authentication failed');
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    await reply.code(401).send(AUTH_FAILED);
+    return false;
+  };
+
+  app.get('/api/health', async (_req, reply) => reply.send(healthBody(opts.runtime.state(), opts.version)));
+
+  app.get('/api/executors', async (req, reply) => {
+    if (!(await authorised(req, reply, opts.clientApiKey))) return reply;
+    return reply.send(executorsBody(opts.runtime.state()));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/executions/:id', async (req, reply) => {
+    if (!(await authorised(req, reply, opts.clientApiKey))) return reply;
+    const body = executionBody(opts.runtime.state(), req.params.id);
+    if (!body) return reply.code(404).send({ error: 'Unknown execution', execution_id: req.params.id });
+    return reply.send(body);
+  });
+
+  // A plain GET (no upgrade) is answered like the upgrade would be: 401 without the right key.
+  for (const [path, key] of [[CLIENT_PATH, opts.clientApiKey], [EXECUTOR_PATH, opts.executorSecret]] as const) {
+    app.get(path, async (req, reply) => {
+      if (!(await authorised(req, reply, key))) return reply;
+      return reply.code(426).header('Upgrade', 'websocket').send({ error: 'WebSocket upgrade required' });
+    });
+  }
+  return app;
+}
+
+export async function startOrchestratorServer(opts: OrchestratorServerOptions): Promise<RunningOrchestrator> {
+  const log = opts.log.child({ component: 'server' });
+  const throttle = opts.throttle ?? new FailureThrottle();
+  const app = createOrchestratorApp({ ...opts, throttle });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
+  const heartbeatMs = Math.min(10_000, opts.livenessTimeoutMs / 3);
+  const clients = new ClientLinks(opts.runtime, log, heartbeatMs);
+  const executors = new ExecutorLinks(opts.runtime, log, heartbeatMs);
+
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const key = path === CLIENT_PATH ? opts.clientApiKey : path === EXECUTOR_PATH ? opts.executorSecret : null;
+    if (key === null) return rawResponse(socket, '404 Not Found', { error: 'Not found' });
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (!keyMatches(key, req.headers['x-api-key'])) {
+      const delay = throttle.fail(address);
+      log.warn({ address, delay_ms: delay, path }, 'authentication failed');
+      setTimeout(() => rawResponse(socket, '401 Unauthorized', AUTH_FAILED), delay).unref();
+      return;
+    }
+    throttle.succeed(address);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (path === CLIENT_PATH) clients.add(ws, protocolVersion(req), address);
+      else executors.add(ws, address);
+    });
+  });
+
+  await app.listen({ host: opts.host, port: opts.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `${opts.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
+    port,
+    app,
+    close: async () => {
+      clients.closeAll(1001, 'orchestrator shutting down');
+      executors.closeAll(1001, 'orchestrator shutting down');
+      const deadline = Date.now() + 1000;
+      while ([...wss.clients].some((ws) => ws.readyState !== ws.CLOSED) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await app.close();
+    },
+  };
+}
