@@ -73,7 +73,7 @@ export function loadOrchestratorConfig(argv: string[], env: Record<string, strin
   try {
     return compile(parseFlags(argv), env);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(secrets.reduce((m, s) => m.split(s).join('[redacted]'), e.message));
+    if (e instanceof ConfigError) throw new ConfigError(redactQuoted(e.message, secrets));
     throw e;
   }
 }
@@ -276,6 +276,16 @@ function show(value: string): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Values appear in messages only quoted ("…" from `show`, '…' from commander): a secret found in a
+ * quoted part is replaced, and the fixed text around it is left alone (a one-letter secret must
+ * not garble the message).
+ */
+function redactQuoted(message: string, secrets: string[]): string {
+  const redact = (quoted: string) => secrets.reduce((q, secret) => q.split(secret).join('[redacted]'), quoted);
+  return message.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, redact);
 }
 
 /** Every value a key or secret may have been given as, so no message can ever carry one. */
