@@ -30,7 +30,7 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import {
-  Draft, initialContext, isTerminalState, newExecution, timerIds, unique, executorState,
+  Draft, initialContext, isTerminalState, newExecution, own, timerIds, unique, executorState,
   type ExecutionRecord, type ExecutionState, type ExecutorRecord, type FleetContext, type FleetEmitted,
   type FleetEvent, type FleetSettings,
 } from '../src/orchestrator/fleet.js';
@@ -202,26 +202,26 @@ export const orchestratorMachine = setup({
     emitted: FleetEmitted;
   },
   guards: {
-    isKnownExecution: ({ context, event }) => event.type === 'client.execution_requested' && event.executionId in context.executions,
+    isKnownExecution: ({ context, event }) => event.type === 'client.execution_requested' && own(context.executions, event.executionId) !== undefined,
     queueFull: ({ context }) => context.queue.length >= context.settings.queueSize
       && !Object.values(context.executors).some((e) => executorState(e) === 'idle'),
-    isQueued: ({ context, event }) => event.type === 'client.cancel_requested' && context.executions[event.executionId]?.state === 'queued',
+    isQueued: ({ context, event }) => event.type === 'client.cancel_requested' && own(context.executions, event.executionId)?.state === 'queued',
     isLeased: ({ context, event }) => {
       if (event.type !== 'client.cancel_requested') return false;
-      const s = context.executions[event.executionId]?.state;
+      const s = own(context.executions, event.executionId)?.state;
       return s === 'dispatched' || s === 'running';
     },
-    linkUnknown: ({ context, event }) => 'connectionId' in event && !(event.connectionId in context.links),
-    linkRegistered: ({ context, event }) => 'connectionId' in event && (context.links[event.connectionId]?.executorId ?? null) !== null,
-    linkUnregistered: ({ context, event }) => 'connectionId' in event && context.links[event.connectionId]?.executorId === null,
+    linkUnknown: ({ context, event }) => 'connectionId' in event && own(context.links, event.connectionId) === undefined,
+    linkRegistered: ({ context, event }) => 'connectionId' in event && (own(context.links, event.connectionId)?.executorId ?? null) !== null,
+    linkUnregistered: ({ context, event }) => 'connectionId' in event && own(context.links, event.connectionId)?.executorId === null,
     connectedElsewhere: ({ context, event }) => {
       if (event.type !== 'executor.registering') return false;
-      const ex = context.executors[event.registration.executorId];
+      const ex = own(context.executors, event.registration.executorId);
       return ex !== undefined && ex.connectionId !== null && ex.connectionId !== event.connectionId;
     },
     stillGone: ({ context, event }) => {
       if (event.type !== 'executor.grace_expired') return false;
-      const ex = context.executors[event.executorId];
+      const ex = own(context.executors, event.executorId);
       return ex !== undefined && ex.connectionId === null && ex.disconnectedAt === event.since;
     },
   },

@@ -2,7 +2,7 @@
  * The JSON bodies of the orchestrator's HTTP API, from its state. Times are RFC 3339 (UTC).
  * Nothing here reveals pipelines or keys.
  */
-import { executorState, isTerminalState, type FleetContext } from './fleet.js';
+import { executorState, isTerminalState, own, type FleetContext } from './fleet.js';
 
 const time = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -39,7 +39,7 @@ export function executorsBody(ctx: FleetContext): Record<string, unknown> {
 
 /** `GET /api/executions/:id`; null when the id is unknown (or forgotten). */
 export function executionBody(ctx: FleetContext, id: string): Record<string, unknown> | null {
-  const r = ctx.executions[id.toLowerCase()];
+  const r = own(ctx.executions, id.toLowerCase());
   if (!r) return null;
   const position = r.state === 'queued' ? ctx.queue.indexOf(r.id) : -1;
   return {

@@ -174,6 +174,11 @@ export function newExecution(id: string, fields: Partial<ExecutionRecord>): Exec
   };
 }
 
+/** A record by id, never an inherited property. */
+export function own<T>(map: Readonly<Record<string, T>>, id: string | null | undefined): T | undefined {
+  return id != null && Object.hasOwn(map, id) ? map[id] : undefined;
+}
+
 export const unique = (xs: string[]): string[] => [...new Set(xs)];
 
 export class Draft {
@@ -194,15 +199,15 @@ export class Draft {
   get queue(): readonly string[] { return this.queueW ?? this.base.queue; }
 
   executor(id: string | null | undefined): ExecutorRecord | undefined {
-    return id == null ? undefined : this.executors[id];
+    return own(this.executors, id);
   }
 
   execution(id: string | null | undefined): ExecutionRecord | undefined {
-    return id == null ? undefined : this.executions[id];
+    return own(this.executions, id);
   }
 
   link(connectionId: string): ExecutorLink | undefined {
-    return this.links[connectionId];
+    return own(this.links, connectionId);
   }
 
   /** The executor registered on this link, if any. */

@@ -55,9 +55,15 @@ export function decodeExecutorFrameText(raw: unknown): ExecutorFrame {
     return registration(value as Record<string, unknown>);
   }
   const d = decodeExecutorFrame(text);
-  if (d.kind === 'message') return d;
   if (d.kind === 'skipped') return d;
-  return { kind: 'invalid', reason: d.reason, registration: false };
+  if (d.kind === 'invalid') return { kind: 'invalid', reason: d.reason, registration: false };
+  // Execution ids are UUIDs in this protocol (they key the orchestrator's records): checked, lower-cased.
+  const m = d.message;
+  if ('execution_id' in m && m.execution_id !== null) {
+    if (!isUuid(m.execution_id)) return { kind: 'invalid', reason: `${m.type}: execution_id must be a UUID`, registration: false };
+    return { kind: 'message', message: { ...m, execution_id: m.execution_id.toLowerCase() } };
+  }
+  return d;
 }
 
 /**

@@ -47,10 +47,13 @@ test('executor messages: the executor → client set plus executor_status; unkno
   const status = { type: 'executor_status', executor_id: EX, state: 'idle', execution_id: null, queue_length: 0 };
   assert.deepEqual(decodeExecutorFrameText(JSON.stringify(status)), { kind: 'message', message: status });
   const progress = { type: 'progress_update', execution_id: ID, progress: 5, event: { type: 'started' } };
-  assert.deepEqual(decodeExecutorFrameText(Buffer.from(JSON.stringify(progress))), { kind: 'message', message: progress });
+  assert.deepEqual(decodeExecutorFrameText(Buffer.from(JSON.stringify(progress))), { kind: 'message', message: { ...progress, execution_id: ID.toLowerCase() } });
   assert.deepEqual(decodeExecutorFrameText('{"type":"heartbeat"}'), { kind: 'skipped', type: 'heartbeat' });
   assert.deepEqual(decodeExecutorFrameText('{"type":"execution_succeeded"}'), { kind: 'invalid', reason: 'execution_succeeded: missing or invalid "execution_id"', registration: false });
   assert.deepEqual(decodeExecutorFrameText('{'), { kind: 'invalid', reason: 'not valid JSON', registration: false });
+  // execution ids key the orchestrator's records: UUIDs only, lower-cased
+  assert.deepEqual(decodeExecutorFrameText(JSON.stringify({ type: 'execution_succeeded', execution_id: '__proto__' })), { kind: 'invalid', reason: 'execution_succeeded: execution_id must be a UUID', registration: false });
+  assert.deepEqual(decodeExecutorFrameText(JSON.stringify({ type: 'execution_succeeded', execution_id: ID })), { kind: 'message', message: { type: 'execution_succeeded', execution_id: ID.toLowerCase() } });
 });
 
 test('frames to executors: the v2 execution_request with the canonical pipeline JSON', () => {

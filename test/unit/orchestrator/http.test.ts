@@ -74,4 +74,7 @@ test('executors and executions: RFC 3339 times, states, outcomes; 401 without th
   const unknown = await app.inject({ method: 'GET', url: '/api/executions/nope', headers: auth });
   assert.equal(unknown.statusCode, 404);
   assert.deepEqual(unknown.json(), { error: 'Unknown execution', execution_id: 'nope' });
+  for (const inherited of ['constructor', '__proto__', 'toString']) {
+    assert.equal((await app.inject({ method: 'GET', url: `/api/executions/${inherited}`, headers: auth })).statusCode, 404, inherited);
+  }
 });
