@@ -27,6 +27,9 @@ export function silentLogger(): Logger {
 /** Removes credentials from text that may echo a connection string or URL. */
 export function scrubSecrets(text: string): string {
   return text
+    // ODBC passwords may contain spaces and quotes: the value runs to `;`, the end of the line or
+    // a following `&name=` (URL query), or is a `{...}` block where `}}` stands for `}`.
+    .replace(/\b(pwd|password|passwd)\s*=\s*(\{(?:[^}]|\}\})*\}|(?:(?!&\w+=)[^;\r\n])*)/gi, '$1=***')
     .replace(/\b(pwd|password|passwd|secret|token|key|accountkey|sharedaccesssignature|sig)\s*=\s*(\{[^}]*\}|[^;&\s'"]*)/gi, '$1=***')
     .replace(/(\/\/[^/:@\s]+:)[^@/\s]+@/g, '$1***@');
 }

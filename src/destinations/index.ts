@@ -4,6 +4,7 @@ import type { Destination } from '../pipeline/types.js';
 import { classifyEngineError, interruptible, type EngineSession } from '../engine/session.js';
 import { quoteIdent } from '../engine/sql-text.js';
 import { fileTarget, writeFileDestination, type FileTarget } from './file.js';
+import { writeOdbcDestination } from './odbc.js';
 
 export interface DestinationPlan {
   destination: Destination;
@@ -24,8 +25,8 @@ export function planDestination(session: EngineSession, destination: Destination
       return { destination, file };
     }
     case 'in_memory':
-      return { destination };
     case 'odbc':
+      return { destination };
     case 'delta':
       throw new ExecutorError('AQ_NOT_SUPPORTED', `destination "${destination.name}": ${destination.type} destinations are not supported by this executor yet`);
   }
@@ -38,6 +39,7 @@ export async function writeDestination(session: EngineSession, plan: Destination
   const conn = session.main;
   try {
     if (d.type === 'file' && plan.file) return await writeFileDestination(conn, d, plan.file, lastStage, signal, (m) => session.report('warn', m));
+    if (d.type === 'odbc') return await writeOdbcDestination(conn, d, lastStage, signal, (level, m) => session.report(level, m));
     if (d.type === 'in_memory') {
       await interruptible(conn, signal, () => conn.run(`CREATE TABLE ${quoteIdent(d.name)} AS SELECT * FROM ${quoteIdent(lastStage)}`));
       return;

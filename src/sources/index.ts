@@ -4,6 +4,7 @@ import type { Source } from '../pipeline/types.js';
 import type { EngineSession } from '../engine/session.js';
 import { interruptible } from '../engine/session.js';
 import { registerFileSource } from './file.js';
+import { registerOdbcSource } from './odbc.js';
 
 export async function registerSource(session: EngineSession, source: Source, signal: AbortSignal): Promise<void> {
   const conn = session.main;
@@ -29,6 +30,7 @@ export async function registerSource(session: EngineSession, source: Source, sig
         return;
       }
       case 'odbc':
+        return registerOdbcSource(conn, source, signal, (level, message) => session.report(level, message));
       case 'delta':
         throw new ExecutorError('AQ_NOT_SUPPORTED', `source "${source.name}": ${source.type} sources are not supported by this executor yet`);
     }
