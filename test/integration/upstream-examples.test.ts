@@ -9,6 +9,7 @@ import path from 'node:path';
 import { loadPipelineFile } from '../../src/pipeline/load.js';
 import { runPipeline } from '../../src/engine/run-pipeline.js';
 import { FIXTURES, query, tempDir } from '../support/engine.js';
+import { freePort } from '../support/postgres.js';
 
 const UPSTREAM = path.join(FIXTURES, 'upstream/examples');
 
@@ -83,14 +84,25 @@ test('the JSON example fails on its avg_2FROM typo, naming stage join, before an
   assert.deepEqual(events, []);
 });
 
-test('the ODBC example is refused with a clear not-supported error naming its source', async () => {
+test('the ODBC example with no database to reach fails naming its source, without the password', async () => {
+  // It runs against a real PostgreSQL in odbc/upstream-example.test.ts. Here nothing listens on
+  // the port libpq is pointed at (the example's connection string names none).
   const cwd = await workdir();
   const text = await readFile(path.join(UPSTREAM, 'aqueduct_pipeline_odbc.yml'), 'utf8');
   assert.match(text, /type: odbc/);
   const { pipeline } = await loadPipelineFile(path.join(UPSTREAM, 'aqueduct_pipeline_odbc.yml'), { user: 'u', pass: 'secret-pw', local_path: cwd, run_id: 'r' }, { cwd });
-  const outcome = await runPipeline({ pipeline: { ...pipeline, destination: null } });
+  const port = await freePort();
+  const before = process.env.PGPORT;
+  process.env.PGPORT = String(port);
+  let outcome;
+  try {
+    outcome = await runPipeline({ pipeline: { ...pipeline, destination: null } });
+  } finally {
+    if (before === undefined) delete process.env.PGPORT; else process.env.PGPORT = before;
+  }
   assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.status === 'failed' && outcome.error.code, 'AQ_SOURCE_FAILED');
   const msg = outcome.status === 'failed' ? outcome.error.message : '';
-  assert.match(msg, /source "jan_data": odbc sources are not supported/);
+  assert.match(msg, new RegExp(`^source "jan_data": could not connect: SQLSTATE 08001: .*port ${port} failed: Connection refused`));
   assert.doesNotMatch(msg, /secret-pw/);
 });
