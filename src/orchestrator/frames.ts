@@ -6,31 +6,15 @@
  * them against its own data root, as it would for a client connected to it directly.
  *
  * Executor frames are `register_executor` or an executor → client message (checked as the CLI
- * checks them, src/cli/remote/wire.ts), plus `executor_status`.
+ * checks them, src/protocol/wire.ts), plus `executor_status`.
  */
-import { decodeClientMessage, isUuid, type Decoded } from '../protocol/decode.js';
-import { decodeAqueduct } from '../pipeline/decode.js';
-import { decodeExecutorFrame, executionRequestFrame } from '../cli/remote/wire.js';
+import { decodeClientMessage, isUuid, textOf, type Decoded } from '../protocol/decode.js';
+import { decodeExecutorFrame, executionRequestFrame } from '../protocol/wire.js';
 import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
 import type { OrchestratorMessage, Registration } from './fleet.js';
 
-function textOf(raw: unknown): string | null {
-  if (typeof raw === 'string') return raw;
-  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
-  if (Array.isArray(raw)) return Buffer.concat(raw as Buffer[]).toString('utf8');
-  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8');
-  return null;
-}
-
 export function decodeClientFrame(raw: unknown): Decoded {
-  const decoded = decodeClientMessage(raw, { cwd: '/' });
-  const text = textOf(raw);
-  if (!decoded.ok || decoded.message.type !== 'execution_request' || text === null) return decoded;
-  // A valid request, so this parses and decodes again, now keeping relative locations as written
-  // (decodeClientMessage has no option for that; the cost is a second decode per request).
-  const value = JSON.parse(text) as { pipeline: unknown };
-  const { pipeline } = decodeAqueduct(value.pipeline, { cwd: '/', relativeLocations: 'keep' });
-  return { ...decoded, message: { ...decoded.message, pipeline } };
+  return decodeClientMessage(raw, { cwd: '/', relativeLocations: 'keep' });
 }
 
 export type ExecutorFrame =

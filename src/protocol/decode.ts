@@ -19,7 +19,8 @@ export function isUuid(s: unknown): s is string {
   return typeof s === 'string' && UUID.test(s);
 }
 
-function textOf(raw: unknown): string | null {
+/** The text of a WebSocket frame (string, Buffer, Buffer[] or ArrayBuffer); null otherwise. */
+export function textOf(raw: unknown): string | null {
   if (typeof raw === 'string') return raw;
   if (Buffer.isBuffer(raw)) return raw.toString('utf8');
   if (Array.isArray(raw)) return Buffer.concat(raw as Buffer[]).toString('utf8');
@@ -27,8 +28,11 @@ function textOf(raw: unknown): string | null {
   return null;
 }
 
-/** `cwd` is where relative locations in a submitted pipeline resolve (the executor's data root). */
-export function decodeClientMessage(raw: unknown, opts: { cwd: string }): Decoded {
+/**
+ * `cwd` is where relative locations in a submitted pipeline resolve (the executor's data root);
+ * `relativeLocations: 'keep'` leaves them as written, for a peer that only passes the pipeline on.
+ */
+export function decodeClientMessage(raw: unknown, opts: { cwd: string; relativeLocations?: 'resolve' | 'keep' }): Decoded {
   const text = textOf(raw);
   if (text === null) return { ok: false, kind: 'malformed', error: 'frame is not text' };
   let value: unknown;
@@ -52,7 +56,7 @@ export function decodeClientMessage(raw: unknown, opts: { cwd: string }): Decode
       }
       if (!('pipeline' in m)) return { ok: false, kind: 'invalid_request', executionId, reason: 'invalid_pipeline', error: 'missing field `pipeline`' };
       try {
-        const { pipeline, warnings } = decodeAqueduct(m.pipeline, { cwd: opts.cwd });
+        const { pipeline, warnings } = decodeAqueduct(m.pipeline, { cwd: opts.cwd, relativeLocations: opts.relativeLocations });
         return { ok: true, message: { type: 'execution_request', pipeline, execution_id: executionId }, warnings };
       } catch (e) {
         const detail = isExecutorError(e) && e.diagnostics.length ? e.diagnostics.map((d) => formatDiagnostic({ ...d, path: d.path ? `pipeline.${d.path}` : 'pipeline' })).join('; ') : (e as Error).message;

@@ -11,7 +11,7 @@ import { displayUrl } from './executor-url.js';
 import { reportSetupError } from './report.js';
 import { DEFAULT_TUNING, type ExecutorTarget, type RemoteFlags, type RemoteTuning, executorTarget } from './target.js';
 import { UsageError } from './usage-error.js';
-import { cancelRequestFrame } from './wire.js';
+import { cancelRequestFrame } from '../../protocol/wire.js';
 
 export interface CancelOptions extends RemoteFlags {
   executionId: string;

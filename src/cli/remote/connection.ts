@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import type { ExecutorMessage } from '../../protocol/messages.js';
 import { VERSION } from '../../version.js';
 import type { ExecutorTarget, RemoteTuning } from './target.js';
-import { decodeExecutorFrame } from './wire.js';
+import { decodeExecutorFrame } from '../../protocol/wire.js';
 
 export const API_KEY_HEADER = 'X-API-Key';
 /** Asks for v2 messages (`log`, ...); the original executor ignores it. */

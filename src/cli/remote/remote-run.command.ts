@@ -17,7 +17,7 @@ import { reportSetupError } from './report.js';
 import { StageOutputAssembler } from './stage-output.js';
 import { DEFAULT_TUNING, type ExecutorTarget, type RemoteFlags, type RemoteTuning, executorTarget } from './target.js';
 import { UsageError } from './usage-error.js';
-import { cancelRequestFrame, executionRequestFrame } from './wire.js';
+import { cancelRequestFrame, executionRequestFrame } from '../../protocol/wire.js';
 
 export interface RemoteRunOptions extends RemoteFlags {
   file: string;

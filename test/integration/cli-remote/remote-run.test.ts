@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCommand } from '../../../src/cli/run.command.js';
 import { type RemoteRunOptions, remoteRunAction } from '../../../src/cli/remote/remote-run.command.js';
-import { executionRequestFrame } from '../../../src/cli/remote/wire.js';
+import { executionRequestFrame } from '../../../src/protocol/wire.js';
 import { loadPipelineFile } from '../../../src/pipeline/load.js';
 import { type Frame, type Peer, FAST, captureIo, startScriptedExecutor } from './scripted-executor.js';
 

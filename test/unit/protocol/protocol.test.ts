@@ -81,3 +81,10 @@ test('stage output: start, chunks of at most 32,000 characters (code points) in 
   assert.deepEqual(ms.at(-1), { type: 'stage_output', execution_id: ID, stage_name: 's', payload: { type: 'output_end', output_footer: '' } });
   assert.deepEqual(chunkByChars(''), []);
 });
+
+test('relative locations can be kept as written, for a peer that passes the pipeline on', () => {
+  const frame = JSON.stringify({ type: 'execution_request', pipeline: { sources: [{ type: 'file', name: 'a', location: './a.csv', format: { type: 'csv', options: {} } }], stages: [] } });
+  const d = decodeClientMessage(frame, { cwd: '/', relativeLocations: 'keep' });
+  assert.ok(d.ok && d.message.type === 'execution_request');
+  assert.equal(d.message.type === 'execution_request' && d.message.pipeline.sources[0]!.type === 'file' && d.message.pipeline.sources[0]!.location, './a.csv');
+});

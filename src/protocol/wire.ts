@@ -3,9 +3,9 @@
  * frames that checks the fields the CLI reads. Unknown message, event and payload types are
  * skipped rather than rejected, so a newer executor keeps working with this CLI.
  */
-import type { ClientMessage, ExecutorMessage } from '../../protocol/messages.js';
-import { serializeAqueduct } from '../../pipeline/serialize.js';
-import type { Aqueduct } from '../../pipeline/types.js';
+import type { ClientMessage, ExecutorMessage } from './messages.js';
+import { serializeAqueduct } from '../pipeline/serialize.js';
+import type { Aqueduct } from '../pipeline/types.js';
 
 /**
  * `execution_request` with the pipeline as the original's canonical JSON. `execution_id` is v2;

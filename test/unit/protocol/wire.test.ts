@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StageOutputAssembler } from '../../../src/cli/remote/stage-output.js';
-import { cancelRequestFrame, decodeExecutorFrame, executionRequestFrame } from '../../../src/cli/remote/wire.js';
+import { cancelRequestFrame, decodeExecutorFrame, executionRequestFrame } from '../../../src/protocol/wire.js';
 import { serializeAqueduct } from '../../../src/pipeline/serialize.js';
 import type { Aqueduct } from '../../../src/pipeline/types.js';
 
