@@ -34,7 +34,7 @@ type OdbcSource = Extract<Source, { type: 'odbc' }>;
 type Report = (level: RunLogLevel, message: string) => void;
 
 /** Rows per fetch: the most rows of a source held in JavaScript at once. */
-export const FETCH_ROWS = 1000;
+export const FETCH_ROWS = 500;
 const ALIAS = 'aq_src';
 
 /** How the wrapped query converts a column: the ODBC escape, or a plain CAST. */
@@ -111,7 +111,12 @@ async function load(ctx: Context): Promise<number> {
         for (const i of e.columns) {
           const c = plan![i]!;
           if (c.read === 'long' || c.read === 'longbinary') {
-            throw new ExecutorError('AQ_SOURCE_FAILED', `${subject}: column "${c.name}": the driver cannot return its values without cutting them, even as long data; cast it in load_query to a type the driver reports as long text`);
+            throw new ExecutorError(
+              'AQ_SOURCE_FAILED',
+              `${subject}: column "${c.name}" holds values longer than the size its driver reports, even when the database converts it to long ` +
+                `${c.read === 'longbinary' ? 'binary' : 'text'}, so they cannot be read whole over ODBC (SQLite's driver reports expressions and BLOBs this way); ` +
+                'select a column the driver reports as long data, or shorter values',
+            );
           }
           c.read = isBinaryType(c.dataType) ? 'longbinary' : 'long';
         }
@@ -283,7 +288,9 @@ function appendBlock(app: DuckDBAppender, cols: Reader[], block: unknown[][]): n
         app.appendNull();
         continue;
       }
-      if (c.plan.read !== 'long' && c.plan.read !== 'longbinary' && mayBeTruncated(c.fetched, v)) suspect.add(i);
+      // Checked in every mode: a driver may report a converted "long" column with a size too
+      // (SQLite's CAST(x AS BLOB) is BINARY(255)); the caller then refuses the column.
+      if (mayBeTruncated(c.fetched, v)) suspect.add(i);
       switch (c.plan.append) {
         case 'boolean': app.appendBoolean(typeof v === 'string' ? TRUE_TEXT.test(v.trim()) : Boolean(v)); break;
         case 'smallint': app.appendSmallInt(Number(v)); break;

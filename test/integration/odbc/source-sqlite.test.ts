@@ -26,6 +26,8 @@ before(async () => {
   // Longer than the declared VARCHAR(10): node-odbc's buffer would cut it.
   await c.query(`INSERT INTO readings VALUES (2, -1, -2.5, ?, '', 0, '1970-01-01', '1970-01-01 00:00:00', x'')`, ['x'.repeat(100)]);
   await c.query('INSERT INTO readings (id) VALUES (3)');
+  await c.query('CREATE TABLE blobs (id INTEGER, raw BLOB)');
+  await c.query('INSERT INTO blobs VALUES (1, ?)', [Buffer.alloc(1000, 7)]);
   await c.close();
 });
 
@@ -64,4 +66,16 @@ stages:
 `, { cwd: dir });
   assert.equal(r.outcome.status, 'succeeded');
   assert.match(r.outputs[0]!.body, /\| -2\.4 +\| 3 +\|/);
+});
+
+test('a SQLite blob longer than the 255 bytes its driver reports is refused, not loaded with foreign bytes', async () => {
+  // node-odbc copies a bound binary value by its real length from a buffer of the reported size.
+  const r = await runYaml(`
+sources: [{ type: odbc, name: blobs, connection_string: "${connectionString}", load_query: "SELECT id, raw FROM blobs" }]
+stages: [[{ name: s, query: "SELECT octet_length(raw) AS n FROM blobs" }]]
+`, { cwd: dir });
+  assert.equal(r.outcome.status, 'failed');
+  const e = (r.outcome as { error: { code: string; message: string } }).error;
+  assert.equal(e.code, 'AQ_SOURCE_FAILED');
+  assert.match(e.message, /^source "blobs": column "raw" holds values longer than the size its driver reports, even when the database converts it to long binary, so they cannot be read whole over ODBC/);
 });
