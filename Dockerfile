@@ -8,9 +8,14 @@
 
 # --- build: compile TypeScript, then drop the dev dependencies ------------------------------------
 FROM node:24-bookworm-slim AS build
+# The optional `odbc` module compiles against unixODBC's headers (node-gyp: python3, make, g++).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ unixodbc-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund \
+ && node -e "require('odbc')"
 COPY tsconfig.json tsconfig.build.json ./
 COPY machines ./machines
 COPY src ./src
