@@ -1,7 +1,8 @@
 /**
- * File destinations on the local file system. Atomic: the data is written to a temporary name
- * next to the target and renamed into place; a failed or cancelled run removes the temporary
- * output and leaves the previous target untouched.
+ * File destinations. Atomic: on the local file system the data is written to a temporary name
+ * next to the target and renamed into place; on object stores it is written into the run's spill
+ * directory and uploaded (src/storage/destination-upload.ts). A failed or cancelled run removes
+ * what it wrote and leaves the previous target untouched.
  *
  * `single_file: true` (and no partition columns) writes exactly one file. Otherwise a directory
  * of files is written (hive-style `col=value/` sub-directories for partition columns) and it
@@ -18,6 +19,7 @@ import { interruptible, cancelled } from '../engine/session.js';
 import { arrowTextExpression, isTimestampType } from '../engine/table-format.js';
 import { quoteIdent, quoteLiteral } from '../engine/sql-text.js';
 import { copyOptions } from './file-options.js';
+import { checkRemoteTarget, planRemoteTarget, uploadDestination, type RemoteTarget } from '../storage/destination-upload.js';
 
 type FileDestination = Extract<Destination, { type: 'file' }>;
 
@@ -27,22 +29,38 @@ export interface FileTarget {
   /** Where the previous directory waits while the new one is moved in. */
   old: string;
   directory: boolean;
+  /** Set for object-store locations: `temp` is then in the run's spill directory and gets uploaded. */
+  remote?: RemoteTarget;
+  /** Short and unique to the run: names the files of an object-store directory. */
+  tag: string;
 }
 
-export function fileTarget(dest: FileDestination, runId: string): FileTarget {
+export interface FileTargetContext {
+  /** The run's spill directory (where object-store destinations are written before the upload). */
+  spillDir?: string;
+  warn?: (message: string) => void;
+}
+
+export function fileTarget(dest: FileDestination, runId: string, ctx: FileTargetContext = {}): FileTarget {
   const subject = `destination "${dest.name}"`;
+  const directory = !dest.single_file || dest.partition_columns.length > 0;
   const target = locationToPath(dest.location);
   if (target === null) {
-    const scheme = dest.location.split(':')[0];
-    throw new ExecutorError('AQ_NOT_SUPPORTED', `${subject}: locations with scheme ${scheme}:// are not supported yet (only local files)`);
+    if (!ctx.spillDir) throw new ExecutorError('AQ_INTERNAL', `${subject}: object-store destinations need the run's spill directory`);
+    const remote = planRemoteTarget(subject, dest.location, dest.storage_config, directory);
+    for (const n of remote.notes) ctx.warn?.(`${subject}: ${n.message}`);
+    const temp = path.join(ctx.spillDir, `destination-${runId}`, path.posix.basename(remote.key));
+    return { target: remote.url, temp, old: '', directory, remote, tag: runTag(runId) };
   }
+  if (Object.keys(dest.storage_config).length) ctx.warn?.(`${subject}: storage_config has no effect on a local location; it is ignored`);
   const dir = path.dirname(target);
   const base = path.basename(target);
   return {
     target,
     temp: path.join(dir, `.${base}.aqueducts-${runId}.tmp`),
     old: path.join(dir, `.${base}.aqueducts-${runId}.old`),
-    directory: !dest.single_file || dest.partition_columns.length > 0,
+    directory,
+    tag: runTag(runId),
   };
 }
 
@@ -60,15 +78,20 @@ export async function writeFileDestination(
   t: FileTarget,
   lastStage: string,
   signal: AbortSignal,
-  warn: (message: string) => void,
+  report: (level: 'info' | 'warn' | 'error', message: string) => void,
 ): Promise<void> {
   const subject = `destination "${dest.name}"`;
   const { options, warnings } = copyOptions(subject, dest.format);
-  for (const w of warnings) warn(w);
-  const existing = await kindOf(t.target);
-  if (existing === 'directory' && !t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a directory, but single_file is true`);
-  if (existing === 'file' && t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a file, but the destination writes a directory (single_file: false or partition_columns)`);
-  await mkdir(path.dirname(t.target), { recursive: true });
+  for (const w of warnings) report('warn', w);
+  if (t.remote) {
+    await checkRemoteTarget(subject, t.remote, t.directory, signal);
+    await mkdir(path.dirname(t.temp), { recursive: true });
+  } else {
+    const existing = await kindOf(t.target);
+    if (existing === 'directory' && !t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a directory, but single_file is true`);
+    if (existing === 'file' && t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a file, but the destination writes a directory (single_file: false or partition_columns)`);
+    await mkdir(path.dirname(t.target), { recursive: true });
+  }
   await rm(t.temp, { recursive: true, force: true });
   try {
     const cols = await describe(conn, quoteIdent(lastStage));
@@ -84,15 +107,26 @@ export async function writeFileDestination(
     const all = [...options];
     if (dest.partition_columns.length) all.push(`PARTITION_BY (${dest.partition_columns.map(quoteIdent).join(', ')})`);
     else if (t.directory) all.push('PER_THREAD_OUTPUT true');
+    // Object-store directories are uploaded next to the previous objects: names unique to the run.
+    if (t.directory && t.remote) all.push(`FILENAME_PATTERN ${quoteLiteral(`part-${t.tag}-{i}`)}`);
     if (t.directory) await mkdir(t.temp, { recursive: true });
     await interruptible(conn, signal, () => conn.run(`COPY (SELECT ${select} FROM ${quoteIdent(lastStage)}) TO ${quoteLiteral(t.temp)} (${all.join(', ')})`));
     if (signal.aborted) throw cancelled();
-    await moveIntoPlace(t);
+    if (t.remote) {
+      await uploadDestination(subject, t.remote, t.temp, t.directory, signal, report, t.tag);
+      await rm(t.temp, { recursive: true, force: true });
+    } else {
+      await moveIntoPlace(t);
+    }
   } catch (e) {
     await rm(t.temp, { recursive: true, force: true });
     if (e instanceof ExecutorError) throw e;
     throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+function runTag(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || Date.now().toString(36);
 }
 
 async function moveIntoPlace(t: FileTarget): Promise<void> {

@@ -18,7 +18,7 @@ export interface DestinationPlan {
 export function planDestination(session: EngineSession, destination: Destination, runId: string): DestinationPlan {
   switch (destination.type) {
     case 'file': {
-      const file = fileTarget(destination, runId);
+      const file = fileTarget(destination, runId, { spillDir: session.spillDir, warn: (m) => session.report('warn', m) });
       // DuckDB checks the directory itself as a path and its contents as a directory.
       session.allowFile(file.temp);
       if (file.directory) session.allowDirectory(file.temp);
@@ -38,7 +38,7 @@ export async function writeDestination(session: EngineSession, plan: Destination
   if (lastStage === null) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: the pipeline has no stage whose result could be written`);
   const conn = session.main;
   try {
-    if (d.type === 'file' && plan.file) return await writeFileDestination(conn, d, plan.file, lastStage, signal, (m) => session.report('warn', m));
+    if (d.type === 'file' && plan.file) return await writeFileDestination(conn, d, plan.file, lastStage, signal, (level, m) => session.report(level, m));
     if (d.type === 'odbc') return await writeOdbcDestination(conn, d, lastStage, signal, (level, m) => session.report(level, m));
     if (d.type === 'in_memory') {
       await interruptible(conn, signal, () => conn.run(`CREATE TABLE ${quoteIdent(d.name)} AS SELECT * FROM ${quoteIdent(lastStage)}`));

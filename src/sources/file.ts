@@ -1,7 +1,9 @@
 /**
- * File and directory sources on the local file system: csv, newline-delimited json and parquet,
- * registered as a view named after the source. CSV typing follows the original (arrow-csv): ISO
- * timestamps with a zone become naive UTC timestamps; headerless columns are `column_1..n`.
+ * File and directory sources: csv, newline-delimited json and parquet, registered as a view named
+ * after the source. Local files are read in place; objects on S3, GCS and Azure are first
+ * downloaded into the run's spill directory (src/storage/source-staging.ts) and read from there.
+ * CSV typing follows the original (arrow-csv): ISO timestamps with a zone become naive UTC
+ * timestamps; headerless columns are `column_1..n`.
  */
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -10,6 +12,7 @@ import { locationToPath } from '../pipeline/location.js';
 import { toDuckDbType } from '../pipeline/data-type.js';
 import type { Field, PartitionColumn, Source, SourceFileType } from '../pipeline/types.js';
 import { describe, type ColumnInfo } from '../engine/stages.js';
+import { stageSource } from '../storage/source-staging.js';
 import { quoteIdent, quoteLiteral, stringStruct } from '../engine/sql-text.js';
 
 type FileLike = Extract<Source, { type: 'file' | 'directory' }>;
@@ -85,15 +88,40 @@ export interface FileSourceHost {
   conn: DuckDBConnection;
   allowFile(p: string): void;
   allowDirectory(p: string): void;
+  /** Where objects of object-store sources are downloaded (the run's spill directory). */
+  spillDir?: string;
+  signal?: AbortSignal;
+  /** Progress and warnings for the run's user. */
+  report?: (level: 'info' | 'warn', message: string) => void;
+}
+
+/**
+ * The local path the source reads: the location itself for local files, otherwise the copy of
+ * the object(s) downloaded into the run's spill directory.
+ */
+async function localSource(host: FileSourceHost, source: FileLike, subject: string): Promise<string> {
+  const p = locationToPath(source.location);
+  if (p !== null) {
+    if (Object.keys(source.storage_config).length) host.report?.('warn', `${subject}: storage_config has no effect on a local location; it is ignored`);
+    return p;
+  }
+  if (!host.spillDir) throw new ExecutorError('AQ_INTERNAL', `${subject}: object-store sources need the run's spill directory`);
+  return stageSource({
+    subject,
+    name: source.name,
+    type: source.type,
+    location: source.location,
+    storageConfig: source.storage_config,
+    extension: EXTENSIONS[source.format.type],
+    spillDir: host.spillDir,
+    signal: host.signal ?? new AbortController().signal,
+    report: host.report ?? (() => {}),
+  });
 }
 
 export async function registerFileSource(host: FileSourceHost, source: FileLike): Promise<void> {
   const subject = `source "${source.name}"`;
-  const p = locationToPath(source.location);
-  if (p === null) {
-    const scheme = source.location.split(':')[0];
-    throw new ExecutorError('AQ_NOT_SUPPORTED', `${subject}: locations with scheme ${scheme}:// are not supported yet (only local files)`);
-  }
+  const p = await localSource(host, source, subject);
   const partitions = source.type === 'directory' ? source.partition_columns : [];
   let target = p;
   if (source.type === 'file') {

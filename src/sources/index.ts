@@ -13,7 +13,14 @@ export async function registerSource(session: EngineSession, source: Source, sig
       case 'file':
       case 'directory':
         return registerFileSource(
-          { conn, allowFile: (p) => session.allowFile(p), allowDirectory: (p) => session.allowDirectory(p) },
+          {
+            conn,
+            allowFile: (p) => session.allowFile(p),
+            allowDirectory: (p) => session.allowDirectory(p),
+            spillDir: session.spillDir,
+            signal,
+            report: (level, message) => session.report(level, message),
+          },
           source,
         );
       case 'in_memory': {
