@@ -78,17 +78,6 @@ export function secretValues(text: string): string[] {
     .map((a) => a.value);
 }
 
-/** The connection string with every secret value replaced by `***` (for logs and messages). */
-export function redactConnectionString(text: string): string {
-  return parseConnectionString(text)
-    .map((a) => {
-      if (a.bare) return a.key;
-      if (isSecretKey(a.key)) return `${a.key}=***`;
-      return `${a.key}=${a.braced || /[;{}]|^\s|\s$/.test(a.value) ? `{${a.value.replace(/\}/g, '}}')}}` : a.value}`;
-    })
-    .join(';');
-}
-
 function get(attrs: Attribute[], key: string): string | undefined {
   const k = key.toLowerCase();
   return attrs.find((a) => a.key.toLowerCase() === k)?.value;

@@ -59,11 +59,6 @@ export function describeOdbcError(e: unknown, secrets: readonly string[]): strin
   return redact(parts.join('; '), secrets);
 }
 
-/** SQLSTATEs that mean "the statement was cancelled" (ODBC HY008, PostgreSQL 57014). */
-export function isCancelDiagnostic(e: unknown): boolean {
-  return odbcDiagnostics(e).some((d) => d.state === 'HY008' || d.state === '57014');
-}
-
 export function odbcFailure(code: ErrorCode, subject: string, action: string, e: unknown, secrets: readonly string[]): ExecutorError {
   return new ExecutorError(code, `${subject}: ${action}: ${describeOdbcError(e, secrets)}`, { cause: scrubbedCause(e, secrets) });
 }

@@ -7,7 +7,8 @@
  * `initdb` run as the `postgres` system user (the data directory is handed to it). Nothing is
  * registered globally: clients use DSN-less connection strings with the driver registered by the
  * Debian package (`Driver={PostgreSQL Unicode}`). Call `stop()` in an `after()` hook; an exit
- * hook kills the server too if the test process ends without it.
+ * hook kills the server too if the test process ends without it, and a watchdog if the test
+ * process is killed.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -93,7 +94,8 @@ async function waitReady(port: number, proc: ChildProcess, log: string): Promise
 
 export async function startPostgres(opts: { port?: number } = {}): Promise<PgServer> {
   const who = serverIdentity();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'aq-pg-'));
+  // The server user must reach the directory: under root, a private TMPDIR would not do.
+  const dir = await mkdtemp(path.join(who ? '/tmp' : os.tmpdir(), 'aq-pg-'));
   const data = path.join(dir, 'data');
   const log = path.join(dir, 'server.log');
   if (who) await chown(dir, who.uid, who.gid);
@@ -122,6 +124,15 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<PgSer
     });
     proc.stderr!.on('data', (d: Buffer) => { void appendFile(log, d).catch(() => {}); });
     process.once('exit', killOnExit);
+    // A test process killed by a signal runs no hooks: a detached watchdog then stops the server
+    // and removes its directory.
+    const watchdog = spawn('sh', ['-c', [
+      `while [ -d /proc/${process.pid} ] && kill -0 ${proc.pid} 2>/dev/null; do sleep 1; done`,
+      `kill -QUIT ${proc.pid} 2>/dev/null`,
+      `while kill -0 ${proc.pid} 2>/dev/null; do sleep 0.2; done`,
+      `rm -rf '${dir}'`,
+    ].join('; ')], { stdio: 'ignore', detached: true });
+    watchdog.unref();
     await waitReady(port, proc, log);
 
     const psqlArgs = (db: string, user = PG_USER) => ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', db, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At'];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeOdbcError, isCancelDiagnostic, odbcFailure, redact } from '../../../src/odbc/diagnostics.js';
+import { describeOdbcError, odbcFailure, redact } from '../../../src/odbc/diagnostics.js';
 import { scrubSecrets } from '../../../src/log.js';
 
 function odbcError(message: string, records: Array<{ state: string; code: number; message: string }>): Error {
@@ -45,10 +45,4 @@ test('scrubSecrets: ODBC passwords with spaces are removed up to the next ;, URL
   assert.equal(scrubSecrets('postgres://u:secret@host/db'), 'postgres://u:***@host/db');
   assert.equal(scrubSecrets('wss://o/ws?token=abc'), 'wss://o/ws?token=***');
   assert.equal(scrubSecrets('password authentication failed for user "u"'), 'password authentication failed for user "u"');
-});
-
-test('cancellation is recognised by SQLSTATE', () => {
-  assert.equal(isCancelDiagnostic(odbcError('x', [{ state: '57014', code: 1, message: 'canceling statement due to user request' }])), true);
-  assert.equal(isCancelDiagnostic(odbcError('x', [{ state: 'HY008', code: 0, message: 'Operation canceled' }])), true);
-  assert.equal(isCancelDiagnostic(odbcError('x', [{ state: '42601', code: 1, message: 'syntax' }])), false);
 });
