@@ -129,6 +129,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
     });
     actor.on('progress', (e) => opts.onProgress?.(e.progress, e.event));
     actor.on('stage_output', (e) => opts.onStageOutput?.(e.output));
+    // A cancel that came while the session opened or the stages were checked: nothing ran yet.
+    if (opts.signal?.aborted) return { status: 'cancelled' };
     const onAbort = () => actor.send({ type: 'cancel' });
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     actor.start();

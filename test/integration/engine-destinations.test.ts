@@ -189,3 +189,19 @@ destination: { type: file, name: out, location: ./never.csv, format: { type: csv
     assert.deepEqual(await files(cwd), []);
   }
 });
+
+test('a cancel that arrives while the engine is still opening is not lost', async () => {
+  const cwd = await tempDir();
+  const ac = new AbortController();
+  const pending = runYaml(
+    `sources: []
+stages: [[{ name: slow, query: "SELECT count(*) FROM range(100000000000) t(x) WHERE md5(x::VARCHAR) LIKE 'ffff%'" }]]
+destination: { type: file, name: out, location: ./never.csv, format: { type: csv, options: {} } }`,
+    { cwd, signal: ac.signal },
+  );
+  ac.abort();
+  const r = await pending;
+  assert.equal(r.outcome.status, 'cancelled');
+  assert.deepEqual(r.progress, []);
+  assert.deepEqual(await files(cwd), []);
+});
