@@ -190,7 +190,7 @@ destination: { type: file, name: out, location: ./never.csv, format: { type: csv
   }
 });
 
-test('a cancel that arrives while the engine is still opening is not lost', async () => {
+test('a cancel that arrives while the engine is still opening is not lost', { timeout: 60_000 }, async () => {
   const cwd = await tempDir();
   const ac = new AbortController();
   const pending = runYaml(
