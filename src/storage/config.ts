@@ -193,10 +193,19 @@ export interface ResolvedConfig<K extends Remote> {
   secrets: string[];
 }
 
-function lookup(table: KeyTable, prefix: string, key: string): FieldSpec | Ignored | undefined {
+/** Client options each store's SDK client can honour (the others are reported as ignored). */
+const HONOURED_CLIENT_FIELDS: Record<Remote, Set<string>> = {
+  s3: new Set(['allowHttp', 'allowInvalidCertificates', 'timeoutMs', 'connectTimeoutMs']),
+  gcs: new Set(['allowHttp', 'timeoutMs']),
+  azure: new Set(['allowHttp', 'timeoutMs']),
+};
+
+function lookup(kind: Remote, table: KeyTable, prefix: string, key: string): FieldSpec | Ignored | undefined {
   const direct = table[key];
   if (direct) return direct;
-  return CLIENT_KEYS[key.startsWith(prefix) ? key.slice(prefix.length) : key];
+  const client = CLIENT_KEYS[key.startsWith(prefix) ? key.slice(prefix.length) : key];
+  if (client && 'field' in client && !HONOURED_CLIENT_FIELDS[kind].has(client.field)) return ignored(NO_EFFECT);
+  return client;
 }
 
 /** object_store's boolean parsing. */
@@ -271,7 +280,7 @@ export function resolveStorageConfig<K extends Remote>(
   if (kind === 'gcs' && env.SERVICE_ACCOUNT) envEntries.unshift(['SERVICE_ACCOUNT', env.SERVICE_ACCOUNT]);
   if (kind === 'azure' && env.IDENTITY_ENDPOINT) envEntries.unshift(['AZURE_MSI_ENDPOINT', env.IDENTITY_ENDPOINT]);
   for (const [name, value] of envEntries) {
-    const spec = lookup(keys, prefix, name.toLowerCase());
+    const spec = lookup(kind, keys, prefix, name.toLowerCase());
     if (!spec || 'ignored' in spec) continue;
     try {
       setValue(out, spec, value!, name);
@@ -283,7 +292,7 @@ export function resolveStorageConfig<K extends Remote>(
 
   for (const [rawKey, value] of Object.entries(storageConfig)) {
     const key = rawKey.trim().toLowerCase();
-    const spec = lookup(keys, prefix, key);
+    const spec = lookup(kind, keys, prefix, key);
     // A misspelt or foreign key may still hold a credential: scrub its value too.
     if ((!spec || 'ignored' in spec) && value.length >= 8) secrets.add(value);
     if (spec && 'ignored' in spec) {

@@ -33,13 +33,16 @@ import {
 } from './types.js';
 
 export interface GcsTuning {
-  /** Resumable upload chunk size (a multiple of 256 KiB); one chunk is held in memory per upload. */
-  chunkSize: number;
+  /**
+   * Resumable upload chunk size (a multiple of 256 KiB; one chunk is held in memory per upload), or
+   * undefined: the whole object streamed in one request of the resumable session.
+   */
+  chunkSize?: number;
   /** Uploads up to this size (when known) are single requests. */
   singleRequestMax: number;
 }
 
-export const GCS_DEFAULT_TUNING: GcsTuning = { chunkSize: 8 * 1024 * 1024, singleRequestMax: 8 * 1024 * 1024 };
+export const GCS_DEFAULT_TUNING: GcsTuning = { singleRequestMax: 8 * 1024 * 1024 };
 
 type RequestOptions = ReturnType<File['interceptors'][number]['request']>;
 
@@ -142,7 +145,7 @@ export class GcsStore implements ObjectStore {
     }
     const sink = file.createWriteStream({
       resumable,
-      ...(resumable ? { chunkSize: this.tuning.chunkSize } : {}),
+      ...(resumable && this.tuning.chunkSize ? { chunkSize: this.tuning.chunkSize } : {}),
       validation: 'crc32c',
       ...(opts.contentType ? { contentType: opts.contentType } : {}),
     });

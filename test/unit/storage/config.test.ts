@@ -81,6 +81,12 @@ test('unknown, foreign and ignored keys become notes naming the key and never th
   // Values of keys that might have been meant as credentials are still scrubbed from messages.
   assert.ok(secrets.includes('typo-secret-value') && secrets.includes('azure-secret-value'));
   assert.equal(resolveStorageConfig('gcs', { GOOGLE_STORAGE_ENDPOINT: 'x' }, {}).notes[0]?.kind, 'unknown');
+  // Client options a store's SDK cannot honour are reported, not silently dropped.
+  assert.deepEqual(resolveStorageConfig('azure', { allow_invalid_certificates: 'true', azure_timeout: '10s' }, {}), {
+    options: { timeoutMs: 10_000 },
+    notes: [{ key: 'allow_invalid_certificates', kind: 'ignored', message: 'storage_config key "allow_invalid_certificates" has no effect in this executor' }],
+    secrets: [],
+  });
   assert.equal(resolveStorageConfig('gcs', { AWS_REGION: 'x' }, {}).notes[0]?.kind, 'other_store');
 });
 
