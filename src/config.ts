@@ -6,14 +6,17 @@
  *
  * Nothing here exits the process or writes output; the entry point maps ConfigError to exit 2.
  */
-import { X509Certificate, createPrivateKey, randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { scrubSecrets } from './log.js';
 import { VERSION } from './version.js';
+import { ConfigError, ConfigHelp } from './config-error.js';
+import { bindAddress, fsReason, integer, invalid, logLevelOf, oneLine, parseRustLog, show, tlsFiles, type Setting } from './config-values.js';
+
+export { ConfigError, ConfigHelp } from './config-error.js';
 
 export type ExecutorMode = 'standalone' | 'managed';
 
@@ -47,23 +50,7 @@ export interface ExecutorConfig {
   readonly spillDir: string;
 }
 
-/** Invalid configuration. The message is one line; the entry point prints `error: <message>` and exits 2. */
-export class ConfigError extends Error {
-  readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
-/** Not an error: `--help` or `--version` was asked for. Print `text` to stdout and exit 0. */
-export class ConfigHelp extends Error {
-  readonly exitCode = 0;
-  constructor(readonly kind: 'help' | 'version', readonly text: string) {
-    super(kind === 'help' ? 'help requested' : 'version requested');
-    this.name = 'ConfigHelp';
-  }
-}
 
 export const DEFAULTS = Object.freeze({
   mode: 'standalone' as ExecutorMode,
@@ -94,14 +81,6 @@ const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
-
-/** A configured value and where it came from (the flag or the variable), for error messages. */
-interface Setting {
-  value: string;
-  origin: string;
-}
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
 
 export function loadExecutorConfig(argv: string[], env: Record<string, string | undefined>): ExecutorConfig {
   const secrets = apiKeyCandidates(argv, env);
@@ -146,7 +125,7 @@ function compile(flags: Partial<Record<OptionName, string>>, env: Record<string,
   const executorId = idSetting ? uuid(idSetting) : randomUUID();
 
   const levelSetting = get('logLevel');
-  const logLevel = levelSetting ? logLevelOf(levelSetting) : DEFAULTS.logLevel;
+  const logLevel = levelSetting ? logLevelOf(levelSetting, 'aqueducts_executor', DEFAULTS.logLevel) : DEFAULTS.logLevel;
 
   const queueSetting = get('queueSize');
   const queueSize = queueSetting ? integer(queueSetting, 0) : DEFAULTS.queueSize[mode];
@@ -258,21 +237,6 @@ function wsUrl(s: Setting): string {
   return s.value;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-function bindAddress(s: Setting): { host: string; port: number } {
-  const shape = 'expected host:port or [ipv6]:port';
-  const m = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d{1,5})$/.exec(s.value);
-  if (!m) throw invalid(s, shape);
-  const host = m[1] ?? m[2] ?? '';
-  if (m[1] !== undefined ? !isIPv6(host) : !(isIPv4(host) || (HOSTNAME.test(host) && !/^[\d.]+$/.test(host)))) {
-    throw invalid(s, shape);
-  }
-  const port = Number(m[3]);
-  if (port > 65535) throw invalid(s, 'port must be between 0 and 65535');
-  return { host, port };
-}
-
 function gigabytes(s: Setting): number {
   if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(s.value)) throw invalid(s, 'expected a number of GB ≥ 0 (0 = unlimited)');
   const n = Number(s.value);
@@ -280,18 +244,7 @@ function gigabytes(s: Setting): number {
   return n;
 }
 
-function integer(s: Setting, min: number): number {
-  const n = /^\d+$/.test(s.value) ? Number(s.value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw invalid(s, `expected an integer ≥ ${min}`);
-  return n;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function uuid(s: Setting): string {
-  if (!UUID.test(s.value)) throw invalid(s, 'expected a UUID such as 123e4567-e89b-12d3-a456-426614174000');
-  return s.value.toLowerCase();
-}
 
 /**
  * A level (`info`), or Rust env_logger/tracing directives (`warn,aqueducts_executor=debug`): the
@@ -299,69 +252,12 @@ function uuid(s: Setting): string {
  * Directives for other targets are accepted and ignored.
  */
 export function parseLogLevel(spec: string): ExecutorLogLevel | undefined {
-  let bare: ExecutorLogLevel | undefined;
-  const targets = new Map<string, ExecutorLogLevel>();
-  for (const raw of spec.split(',')) {
-    const d = raw.trim();
-    if (d === '') continue;
-    const eq = d.indexOf('=');
-    if (eq === -1) {
-      const level = levelName(d);
-      if (level === undefined) return undefined;
-      bare = level;
-      continue;
-    }
-    const target = d.slice(0, eq).trim();
-    const level = levelName(d.slice(eq + 1).trim());
-    if (level === undefined || !/^[A-Za-z0-9_.:-]+$/.test(target)) return undefined;
-    targets.set(target, level);
-  }
-  return targets.get('aqueducts_executor') ?? targets.get('aqueducts') ?? bare ?? DEFAULTS.logLevel;
+  return parseRustLog(spec, 'aqueducts_executor', DEFAULTS.logLevel);
 }
 
-function levelName(word: string): ExecutorLogLevel | undefined {
-  const w = word.toLowerCase();
-  if (!(LEVELS as readonly string[]).includes(w)) return undefined;
-  return w === 'off' ? 'silent' : (w as ExecutorLogLevel);
-}
-
-function logLevelOf(s: Setting): ExecutorLogLevel {
-  const level = parseLogLevel(s.value);
-  if (level === undefined) {
-    throw invalid(s, 'expected trace, debug, info, warn, error or off, or directives such as warn,aqueducts_executor=debug');
-  }
-  return level;
-}
-
-function tlsFiles(cert: Setting | undefined, key: Setting | undefined): { cert: string; key: string } | null {
-  if (!cert && !key) return null;
-  if (!cert) throw new ConfigError(`TLS needs a certificate and a key: ${key!.origin} is set but neither --tls-cert nor TLS_CERT`);
-  if (!key) throw new ConfigError(`TLS needs a certificate and a key: ${cert.origin} is set but neither --tls-key nor TLS_KEY`);
-  const certPem = readFile(cert);
-  const keyPem = readFile(key);
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(certPem);
-  } catch {
-    throw invalid(cert, 'not a PEM certificate');
-  }
-  try {
-    if (!x509.checkPrivateKey(createPrivateKey(keyPem))) {
-      throw new ConfigError(`${key.origin} ${show(key.value)} is not the private key of the certificate in ${cert.origin} ${show(cert.value)}`);
-    }
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw invalid(key, 'not an unencrypted PEM private key');
-  }
-  return { cert: certPem, key: keyPem };
-}
-
-function readFile(s: Setting): string {
-  try {
-    return readFileSync(s.value, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read ${s.origin} ${show(s.value)}: ${fsReason(e)}`);
-  }
+function uuid(s: Setting): string {
+  if (!UUID.test(s.value)) throw invalid(s, 'expected a UUID such as 123e4567-e89b-12d3-a456-426614174000');
+  return s.value.toLowerCase();
 }
 
 function existingDirectory(s: Setting): string {
@@ -383,32 +279,8 @@ function spillDirectory(s: Setting): string {
   return dir;
 }
 
-function fsReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT': return 'no such file or directory';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ENOTDIR': return 'a parent is not a directory';
-    default: return oneLine((e as Error).message);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Messages
-
-function invalid(s: Setting, expected: string): ConfigError {
-  return new ConfigError(`invalid ${s.origin} ${show(s.value)}: ${expected}`);
-}
-
-/** A value quoted on one line (escapes visible), shortened when long. */
-function show(value: string): string {
-  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}
 
 /** The URL without user name, password, or secret-looking query parameters. */
 function safeUrl(text: string): string {

@@ -4,12 +4,18 @@
  * environment. Anything invalid is a ConfigError with a one-line message naming the flag or
  * variable and its value, never a secret's value. Nothing here exits or writes output.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ConfigHelp, formatBind } from '../config.js';
 import { VERSION } from '../version.js';
+import { bindAddress, integer, invalid, logLevelOf, oneLine, parseRustLog, show, tlsFiles, type Setting } from '../config-values.js';
+
+/**
+ * A level, or Rust env_logger directives as for the executor; the directive for
+ * `aqueducts_orchestrator` wins, then `aqueducts`, then the bare level, then `info`.
+ */
+export function parseOrchestratorLogLevel(spec: string): OrchestratorLogLevel | undefined {
+  return parseRustLog(spec, 'aqueducts_orchestrator', ORCHESTRATOR_DEFAULTS.logLevel);
+}
 
 export { ConfigError, ConfigHelp } from '../config.js';
 
@@ -63,11 +69,6 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
-interface Setting {
-  value: string;
-  origin: string;
-}
-
 export function loadOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig {
   const secrets = secretCandidates(argv, env);
   try {
@@ -94,7 +95,7 @@ function compile(flags: Partial<Record<OptionName, string>>, env: Record<string,
   const bindSetting = get('bindAddress');
   const bind = bindAddress(bindSetting ?? { value: ORCHESTRATOR_DEFAULTS.bindAddress, origin: 'default' });
   const levelSetting = get('logLevel');
-  const logLevel = levelSetting ? logLevelOf(levelSetting) : ORCHESTRATOR_DEFAULTS.logLevel;
+  const logLevel = levelSetting ? logLevelOf(levelSetting, 'aqueducts_orchestrator', ORCHESTRATOR_DEFAULTS.logLevel) : ORCHESTRATOR_DEFAULTS.logLevel;
   const queueSetting = get('queueSize');
   const queueSize = queueSetting ? integer(queueSetting, 0) : ORCHESTRATOR_DEFAULTS.queueSize;
   const livenessSetting = get('livenessTimeout');
@@ -166,116 +167,11 @@ function secret(s: Setting | undefined, missing: string): string {
   return s.value;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-/** Same forms as the executor's --bind-address: host:port or [ipv6]:port. */
-function bindAddress(s: Setting): { host: string; port: number } {
-  const shape = 'expected host:port or [ipv6]:port';
-  const m = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d{1,5})$/.exec(s.value);
-  if (!m) throw invalid(s, shape);
-  const host = m[1] ?? m[2] ?? '';
-  if (m[1] !== undefined ? !isIPv6(host) : !(isIPv4(host) || (HOSTNAME.test(host) && !/^[\d.]+$/.test(host)))) {
-    throw invalid(s, shape);
-  }
-  const port = Number(m[3]);
-  if (port > 65535) throw invalid(s, 'port must be between 0 and 65535');
-  return { host, port };
-}
-
-function integer(s: Setting, min: number): number {
-  const n = /^\d+$/.test(s.value) ? Number(s.value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw invalid(s, `expected an integer ≥ ${min}`);
-  return n;
-}
-
 /** Seconds, decimals allowed (`0.5`), at least `min`, at most a day. */
 function seconds(s: Setting, min: number): number {
   const n = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(s.value) ? Number(s.value) : NaN;
   if (!Number.isFinite(n) || n < min || n > 86_400) throw invalid(s, `expected a number of seconds between ${min} and 86400`);
   return n;
-}
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
-
-/**
- * A level, or Rust env_logger directives as for the executor; the directive for
- * `aqueducts_orchestrator` wins, then `aqueducts`, then the bare level, then `info`.
- */
-export function parseOrchestratorLogLevel(spec: string): OrchestratorLogLevel | undefined {
-  let bare: OrchestratorLogLevel | undefined;
-  const targets = new Map<string, OrchestratorLogLevel>();
-  for (const raw of spec.split(',')) {
-    const d = raw.trim();
-    if (d === '') continue;
-    const eq = d.indexOf('=');
-    const level = levelName(eq === -1 ? d : d.slice(eq + 1).trim());
-    if (level === undefined) return undefined;
-    if (eq === -1) {
-      bare = level;
-      continue;
-    }
-    const target = d.slice(0, eq).trim();
-    if (!/^[A-Za-z0-9_.:-]+$/.test(target)) return undefined;
-    targets.set(target, level);
-  }
-  return targets.get('aqueducts_orchestrator') ?? targets.get('aqueducts') ?? bare ?? ORCHESTRATOR_DEFAULTS.logLevel;
-}
-
-function levelName(word: string): OrchestratorLogLevel | undefined {
-  const w = word.toLowerCase();
-  if (!(LEVELS as readonly string[]).includes(w)) return undefined;
-  return w === 'off' ? 'silent' : (w as OrchestratorLogLevel);
-}
-
-function logLevelOf(s: Setting): OrchestratorLogLevel {
-  const level = parseOrchestratorLogLevel(s.value);
-  if (level === undefined) throw invalid(s, 'expected trace, debug, info, warn, error or off, or directives such as warn,aqueducts_orchestrator=debug');
-  return level;
-}
-
-function tlsFiles(cert: Setting | undefined, key: Setting | undefined): { cert: string; key: string } | null {
-  if (!cert && !key) return null;
-  if (!cert) throw new ConfigError(`TLS needs a certificate and a key: ${key!.origin} is set but neither --tls-cert nor TLS_CERT`);
-  if (!key) throw new ConfigError(`TLS needs a certificate and a key: ${cert.origin} is set but neither --tls-key nor TLS_KEY`);
-  const certPem = readFile(cert);
-  const keyPem = readFile(key);
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(certPem);
-  } catch {
-    throw invalid(cert, 'not a PEM certificate');
-  }
-  try {
-    if (!x509.checkPrivateKey(createPrivateKey(keyPem))) {
-      throw new ConfigError(`${key.origin} ${show(key.value)} is not the private key of the certificate in ${cert.origin} ${show(cert.value)}`);
-    }
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw invalid(key, 'not an unencrypted PEM private key');
-  }
-  return { cert: certPem, key: keyPem };
-}
-
-function readFile(s: Setting): string {
-  try {
-    return readFileSync(s.value, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : oneLine((e as Error).message);
-    throw new ConfigError(`cannot read ${s.origin} ${show(s.value)}: ${why}`);
-  }
-}
-
-function invalid(s: Setting, expected: string): ConfigError {
-  return new ConfigError(`invalid ${s.origin} ${show(s.value)}: ${expected}`);
-}
-
-function show(value: string): string {
-  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /**

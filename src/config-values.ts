@@ -1,0 +1,133 @@
+/**
+ * Readers for configuration values shared by the executor's and the orchestrator's options:
+ * each takes a setting (its value and where it came from) and returns the typed value or throws
+ * a one-line ConfigError naming the flag or variable and the bad value.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
+import { ConfigError } from './config-error.js';
+
+/** A configured value and where it came from (`--flag` or `VARIABLE`). */
+export interface Setting {
+  value: string;
+  origin: string;
+}
+
+export function invalid(s: Setting, expected: string): ConfigError {
+  return new ConfigError(`invalid ${s.origin} ${show(s.value)}: ${expected}`);
+}
+
+/** A value quoted on one line (escapes visible), shortened when long. */
+export function show(value: string): string {
+  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+export function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'a parent is not a directory';
+    default: return oneLine((e as Error).message);
+  }
+}
+
+export function readFile(s: Setting): string {
+  try {
+    return readFileSync(s.value, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read ${s.origin} ${show(s.value)}: ${fsReason(e)}`);
+  }
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** `host:port` or `[ipv6]:port`; port 0 = any free port. */
+export function bindAddress(s: Setting): { host: string; port: number } {
+  const shape = 'expected host:port or [ipv6]:port';
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d{1,5})$/.exec(s.value);
+  if (!m) throw invalid(s, shape);
+  const host = m[1] ?? m[2] ?? '';
+  if (m[1] !== undefined ? !isIPv6(host) : !(isIPv4(host) || (HOSTNAME.test(host) && !/^[\d.]+$/.test(host)))) {
+    throw invalid(s, shape);
+  }
+  const port = Number(m[3]);
+  if (port > 65535) throw invalid(s, 'port must be between 0 and 65535');
+  return { host, port };
+}
+
+export function integer(s: Setting, min: number): number {
+  const n = /^\d+$/.test(s.value) ? Number(s.value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw invalid(s, `expected an integer ≥ ${min}`);
+  return n;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
+
+function levelName(word: string): LogLevel | undefined {
+  const w = word.toLowerCase();
+  if (!(LEVELS as readonly string[]).includes(w)) return undefined;
+  return w === 'off' ? 'silent' : (w as LogLevel);
+}
+
+/**
+ * A level (`info`), or Rust env_logger/tracing directives (`warn,<target>=debug`): the directive
+ * for `target` wins, then `aqueducts`, then the bare level, then `fallback`. Directives for other
+ * targets are accepted and ignored; anything else is undefined (invalid).
+ */
+export function parseRustLog(spec: string, target: string, fallback: LogLevel): LogLevel | undefined {
+  let bare: LogLevel | undefined;
+  const targets = new Map<string, LogLevel>();
+  for (const raw of spec.split(',')) {
+    const d = raw.trim();
+    if (d === '') continue;
+    const eq = d.indexOf('=');
+    const level = levelName(eq === -1 ? d : d.slice(eq + 1).trim());
+    if (level === undefined) return undefined;
+    if (eq === -1) {
+      bare = level;
+      continue;
+    }
+    const name = d.slice(0, eq).trim();
+    if (!/^[A-Za-z0-9_.:-]+$/.test(name)) return undefined;
+    targets.set(name, level);
+  }
+  return targets.get(target) ?? targets.get('aqueducts') ?? bare ?? fallback;
+}
+
+export function logLevelOf(s: Setting, target: string, fallback: LogLevel): LogLevel {
+  const level = parseRustLog(s.value, target, fallback);
+  if (level === undefined) throw invalid(s, `expected trace, debug, info, warn, error or off, or directives such as warn,${target}=debug`);
+  return level;
+}
+
+/** Both files or neither; readable; a PEM certificate and the unencrypted key that belongs to it. */
+export function tlsFiles(cert: Setting | undefined, key: Setting | undefined): { cert: string; key: string } | null {
+  if (!cert && !key) return null;
+  if (!cert) throw new ConfigError(`TLS needs a certificate and a key: ${key!.origin} is set but neither --tls-cert nor TLS_CERT`);
+  if (!key) throw new ConfigError(`TLS needs a certificate and a key: ${cert.origin} is set but neither --tls-key nor TLS_KEY`);
+  const certPem = readFile(cert);
+  const keyPem = readFile(key);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(certPem);
+  } catch {
+    throw invalid(cert, 'not a PEM certificate');
+  }
+  try {
+    if (!x509.checkPrivateKey(createPrivateKey(keyPem))) {
+      throw new ConfigError(`${key.origin} ${show(key.value)} is not the private key of the certificate in ${cert.origin} ${show(cert.value)}`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw invalid(key, 'not an unencrypted PEM private key');
+  }
+  return { cert: certPem, key: keyPem };
+}
