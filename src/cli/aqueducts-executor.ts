@@ -3,50 +3,18 @@
  * `aqueducts-executor`: the composition root. Configuration is compiled once; signal handlers
  * are installed here and only here; this is the only place that exits the process.
  */
-import { ConfigError, ConfigHelp, describeConfig, loadExecutorConfig, type ExecutorConfig } from '../config.js';
-import { createLogger, type Logger } from '../log.js';
+import { describeConfig, loadExecutorConfig } from '../config.js';
+import { configOrExit, onShutdownSignal } from './process.js';
+import { createLogger } from '../log.js';
 import { createExecutorRuntime } from '../executor/runtime.js';
 import { startServer, type RunningServer } from '../server/app.js';
 import { startManagedLink } from '../managed/managed-link.js';
 import { VERSION } from '../version.js';
 
-function loadConfig(): ExecutorConfig {
-  try {
-    return loadExecutorConfig(process.argv.slice(2), process.env);
-  } catch (e) {
-    if (e instanceof ConfigHelp) {
-      process.stdout.write(e.text.endsWith('\n') ? e.text : `${e.text}\n`);
-      process.exit(0);
-    }
-    const msg = e instanceof ConfigError ? e.message : (e as Error).message;
-    process.stderr.write(`error: ${msg}\n`);
-    process.exit(2);
-  }
-}
-
-/** SIGTERM/SIGINT: stop accepting work, let the run finish (or cancel it after the drain timeout), exit 0. */
-function installDrain(log: Logger, drain: () => Promise<void>): void {
-  let draining = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (draining) {
-      log.warn({ signal }, 'already draining');
-      return;
-    }
-    draining = true;
-    log.info({ signal }, 'draining');
-    drain().then(
-      () => { log.info('stopped'); process.exit(0); },
-      (err) => { log.error({ err }, 'drain failed'); process.exit(1); },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-}
-
 const LINK_STOP_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = configOrExit(() => loadExecutorConfig(process.argv.slice(2), process.env));
   const log = createLogger(config.logLevel);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   log.info({ config: describeConfig(config), version: VERSION }, 'starting executor');
@@ -94,7 +62,7 @@ async function main(): Promise<void> {
         runtime,
       })
     : null;
-  installDrain(log, async () => {
+  onShutdownSignal(log, 'draining', async () => {
     runtime.send({ type: 'drain' });
     await runtime.stopped;
     if (link) {

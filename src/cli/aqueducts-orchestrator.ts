@@ -3,49 +3,15 @@
  * `aqueducts-orchestrator`: the composition root. Configuration is compiled once; signal handlers
  * are installed here and only here; this is the only place that exits the process.
  */
-import { createLogger, type Logger } from '../log.js';
-import {
-  ConfigError, ConfigHelp, describeOrchestratorConfig, loadOrchestratorConfig, type OrchestratorConfig,
-} from '../orchestrator/config.js';
+import { createLogger } from '../log.js';
+import { describeOrchestratorConfig, loadOrchestratorConfig } from '../orchestrator/config.js';
+import { configOrExit, onShutdownSignal } from './process.js';
 import { createOrchestratorRuntime } from '../orchestrator/runtime.js';
 import { startOrchestratorServer, type RunningOrchestrator } from '../orchestrator/server.js';
 import { VERSION } from '../version.js';
 
-function loadConfig(): OrchestratorConfig {
-  try {
-    return loadOrchestratorConfig(process.argv.slice(2), process.env);
-  } catch (e) {
-    if (e instanceof ConfigHelp) {
-      process.stdout.write(e.text.endsWith('\n') ? e.text : `${e.text}\n`);
-      process.exit(0);
-    }
-    const msg = e instanceof ConfigError ? e.message : (e as Error).message;
-    process.stderr.write(`error: ${msg}\n`);
-    process.exit(2);
-  }
-}
-
-/** SIGTERM/SIGINT: stop taking events, close every connection with 1001, exit 0. */
-function installShutdown(log: Logger, shutdown: () => Promise<void>): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'already shutting down');
-      return;
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    shutdown().then(
-      () => { log.info('stopped'); process.exit(0); },
-      (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-}
-
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = configOrExit(() => loadOrchestratorConfig(process.argv.slice(2), process.env));
   const log = createLogger(config.logLevel);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   log.info({ config: describeOrchestratorConfig(config), version: VERSION }, 'starting orchestrator');
@@ -82,7 +48,7 @@ async function main(): Promise<void> {
   // The first line on stdout tells scripts (and tests) where the orchestrator listens.
   process.stdout.write(`aqueducts-orchestrator listening on ${server.url}\n`);
   log.info({ url: server.url }, 'listening');
-  installShutdown(log, async () => {
+  onShutdownSignal(log, 'shutting down', async () => {
     runtime.shutdown();
     await server.close();
   });

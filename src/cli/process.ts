@@ -1,0 +1,40 @@
+/**
+ * What the two server programs do with the process, in one place: compile the configuration or
+ * exit (0 for --help/--version, 2 with one line for invalid configuration), and install the one
+ * SIGTERM/SIGINT handler that stops the program in order and exits 0.
+ */
+import { ConfigError, ConfigHelp } from '../config-error.js';
+import type { Logger } from '../log.js';
+
+export function configOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (e instanceof ConfigHelp) {
+      process.stdout.write(e.text.endsWith('\n') ? e.text : `${e.text}\n`);
+      process.exit(0);
+    }
+    const msg = e instanceof ConfigError ? e.message : (e as Error).message;
+    process.stderr.write(`error: ${msg}\n`);
+    process.exit(2);
+  }
+}
+
+/** The first SIGTERM/SIGINT runs `stop` and exits 0 (1 if it fails); later ones are logged. */
+export function onShutdownSignal(log: Logger, what: string, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, `already ${what}`);
+      return;
+    }
+    stopping = true;
+    log.info({ signal }, what);
+    stop().then(
+      () => { log.info('stopped'); process.exit(0); },
+      (err) => { log.error({ err }, `${what} failed`); process.exit(1); },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
