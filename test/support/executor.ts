@@ -2,7 +2,8 @@
  * Starts the real `aqueducts-executor` (the built dist/ program) on a loopback port, and talks
  * to it with real WebSocket clients. Every test stops what it starts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnServer } from './server-process.js';
 import path from 'node:path';
 import { once } from 'node:events';
 import WebSocket from 'ws';
@@ -25,46 +26,8 @@ export interface ExecutorProcess {
 }
 
 export async function startExecutor(args: string[] = [], env: Record<string, string> = {}, cwd = REPO): Promise<ExecutorProcess> {
-  const proc = spawn(process.execPath, [EXECUTOR_BIN, '--bind-address', '127.0.0.1:0', ...args], {
-    cwd,
-    env: { ...process.env, API_KEY, RUST_LOG: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  let err = '';
-  let pending = '';
-  proc.stderr!.on('data', (d: Buffer) => {
-    err += d;
-    pending += d;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const l of lines) {
-      try { logs.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not a log line */ }
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    exited.then((code) => reject(new Error(`executor exited with ${code} before listening: ${err}`)));
-    setTimeout(() => reject(new Error(`executor did not start: ${err}`)), 15000).unref();
-  });
-  return {
-    url,
-    wsUrl: `${url.replace(/^http/, 'ws')}/ws/connect`,
-    proc,
-    logs,
-    stderr: () => err,
-    exited,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      return exited;
-    },
-  };
+  const server = await spawnServer('aqueducts-executor', EXECUTOR_BIN, ['--bind-address', '127.0.0.1:0', ...args], { ...process.env, API_KEY, RUST_LOG: 'debug', ...env }, cwd);
+  return { ...server, wsUrl: `${server.url.replace(/^http/, 'ws')}/ws/connect` };
 }
 
 /** A WebSocket client that records every message it receives. */

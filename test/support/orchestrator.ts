@@ -5,7 +5,8 @@
  * fleet tests with real executors use startExecutor (test/support/executor.ts) in managed mode.
  * Clients are the `Client` of test/support/executor.ts with `key: CLIENT_KEY`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnServer } from './server-process.js';
 import { once } from 'node:events';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -40,47 +41,14 @@ export interface OrchestratorProcess {
  * (CLIENT_API_KEY, EXECUTOR_SECRET; `env` may override them) and RUST_LOG is debug.
  */
 export async function startOrchestrator(args: string[] = [], env: Record<string, string> = {}): Promise<OrchestratorProcess> {
-  const proc = spawn(process.execPath, [ORCHESTRATOR_BIN, '--bind-address', '127.0.0.1:0', ...args], {
-    cwd: REPO,
-    env: { ...process.env, CLIENT_API_KEY: CLIENT_KEY, EXECUTOR_SECRET, RUST_LOG: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  let err = '';
-  let pending = '';
-  proc.stderr!.on('data', (d: Buffer) => {
-    err += d;
-    pending += d;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const l of lines) {
-      try { logs.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not a log line */ }
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /aqueducts-orchestrator listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    exited.then((code) => reject(new Error(`orchestrator exited with ${code} before listening: ${err}`)));
-    setTimeout(() => reject(new Error(`orchestrator did not start: ${err}`)), 15000).unref();
-  });
+  const server = await spawnServer('aqueducts-orchestrator', ORCHESTRATOR_BIN, ['--bind-address', '127.0.0.1:0', ...args],
+    { ...process.env, CLIENT_API_KEY: CLIENT_KEY, EXECUTOR_SECRET, RUST_LOG: 'debug', ...env }, REPO);
+  const { url, proc, logs, exited } = server;
   const ws = url.replace(/^http/, 'ws');
   return {
-    url,
+    ...server,
     wsUrl: `${ws}/ws/connect`,
     executorUrl: `${ws}/ws/executor/register`,
-    proc,
-    logs,
-    stderr: () => err,
-    exited,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      return exited;
-    },
     signal: async (sig) => {
       proc.kill(sig);
       return exited;
