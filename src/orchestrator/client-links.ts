@@ -9,6 +9,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import { deliverableTo, type ExecutorMessage, type ProtocolVersion } from '../protocol/messages.js';
 import { decodeClientFrame } from './frames.js';
+import { usableRequest } from '../protocol/client-frame.js';
 import type { OrchestratorRuntime } from './runtime.js';
 
 interface Peer {
@@ -72,19 +73,9 @@ export class ClientLinks {
 
   private onFrame(id: string, data: unknown, isBinary: boolean, log: Logger): void {
     const decoded = decodeClientFrame(data);
-    if (!decoded.ok) {
-      if (decoded.kind === 'invalid_request') {
-        log.warn({ execution_id: decoded.executionId, reason: decoded.reason, error: decoded.error }, 'invalid request refused');
-        this.send(id, { type: 'execution_error', execution_id: decoded.executionId, message: decoded.error, reason: decoded.reason });
-      } else {
-        log.warn({ error: decoded.error, binary: isBinary }, 'malformed frame ignored');
-        this.send(id, { type: 'protocol_error', message: decoded.error });
-      }
-      return;
-    }
-    const m = decoded.message;
+    const m = usableRequest(decoded, isBinary, log, (reply) => this.send(id, reply));
+    if (!m) return;
     if (m.type === 'execution_request') {
-      for (const w of decoded.warnings) log.warn({ execution_id: m.execution_id, path: w.path }, w.message);
       this.runtime.send({ type: 'client.execution_requested', connectionId: id, executionId: m.execution_id!, pipeline: m.pipeline });
     } else {
       this.runtime.send({ type: 'client.cancel_requested', connectionId: id, executionId: m.execution_id });

@@ -8,6 +8,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
 import { decodeClientMessage } from '../protocol/decode.js';
+import { usableRequest } from '../protocol/client-frame.js';
 import { deliverableTo, type ExecutorMessage, type ProtocolVersion } from '../protocol/messages.js';
 
 interface Peer {
@@ -55,19 +56,9 @@ export class ConnectionRegistry {
 
   private onFrame(id: string, data: unknown, isBinary: boolean, log: Logger): void {
     const decoded = decodeClientMessage(data, { cwd: this.dataRoot });
-    if (!decoded.ok) {
-      if (decoded.kind === 'invalid_request') {
-        log.warn({ execution_id: decoded.executionId, reason: decoded.reason, error: decoded.error }, 'invalid request refused');
-        this.send(id, { type: 'execution_error', execution_id: decoded.executionId, message: decoded.error, reason: decoded.reason });
-      } else {
-        log.warn({ error: decoded.error, binary: isBinary }, 'malformed frame ignored');
-        this.send(id, { type: 'protocol_error', message: decoded.error });
-      }
-      return;
-    }
-    const m = decoded.message;
+    const m = usableRequest(decoded, isBinary, log, (reply) => this.send(id, reply));
+    if (!m) return;
     if (m.type === 'execution_request') {
-      for (const w of decoded.warnings) log.warn({ execution_id: m.execution_id, path: w.path }, w.message);
       this.runtime.send({ type: 'execution.requested', connectionId: id, executionId: m.execution_id!, pipeline: m.pipeline });
     } else {
       this.runtime.send({ type: 'cancel.requested', connectionId: id, executionId: m.execution_id });
