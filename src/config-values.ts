@@ -6,7 +6,9 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import { ConfigError } from './config-error.js';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, ConfigHelp } from './config-error.js';
+import { VERSION } from './version.js';
 
 /** A configured value and where it came from (`--flag` or `VARIABLE`). */
 export interface Setting {
@@ -130,4 +132,55 @@ export function tlsFiles(cert: Setting | undefined, key: Setting | undefined): {
     throw invalid(key, 'not an unencrypted PEM private key');
   }
   return { cert: certPem, key: keyPem };
+}
+
+/** One option: its flag, its environment variable, the argument's name and a line of help. */
+export interface OptionSpec {
+  readonly flag: string;
+  readonly env: string;
+  readonly arg: string;
+  readonly help: string;
+}
+
+/**
+ * Parses `argv` against `options` (keys are the flags in camelCase, as commander names them).
+ * `--help` / `--version` become ConfigHelp; any other commander error a one-line ConfigError that
+ * never echoes the value of an `--unknown=value` argument.
+ */
+export function parseFlags<K extends string>(name: string, description: string, options: Record<K, OptionSpec>, argv: string[]): Partial<Record<K, string>> {
+  let out = '';
+  const program = new Command(name)
+    .description(`${description}\nEvery option can also be set by the environment variable named in brackets; flags win.`)
+    .version(VERSION, '-V, --version')
+    .helpOption('-h, --help', 'show this help')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => { out += s; }, writeErr: () => {} });
+  for (const o of Object.values<OptionSpec>(options)) program.option(`${o.flag} ${o.arg}`, `${o.help} [${o.env}]`);
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') throw new ConfigHelp('help', out);
+      if (e.code === 'commander.version') throw new ConfigHelp('version', out);
+      const message = e.message.replace(/^error: /, '').replace(/'(--?[^'=\s]+)=[^']*'/g, "'$1'");
+      throw new ConfigError(oneLine(message));
+    }
+    throw e;
+  }
+  return program.opts<Partial<Record<K, string>>>();
+}
+
+/** A lookup giving the flag if given, else the variable if set and non-empty, else undefined. */
+export function settingLookup<K extends string>(
+  options: Record<K, OptionSpec>, flags: Partial<Record<K, string>>, env: Record<string, string | undefined>,
+): (name: K) => Setting | undefined {
+  return (name) => {
+    const o = options[name];
+    const flag = flags[name];
+    if (flag === '') throw new ConfigError(`${o.flag} is empty`);
+    if (flag !== undefined) return { value: flag, origin: o.flag };
+    const fromEnv = env[o.env];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: o.env };
+    return undefined;
+  };
 }

@@ -10,11 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { scrubSecrets } from './log.js';
-import { VERSION } from './version.js';
-import { ConfigError, ConfigHelp } from './config-error.js';
-import { bindAddress, fsReason, integer, invalid, logLevelOf, oneLine, parseRustLog, show, tlsFiles, type Setting } from './config-values.js';
+import { ConfigError } from './config-error.js';
+import { bindAddress, fsReason, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './config-values.js';
 
 export { ConfigError, ConfigHelp } from './config-error.js';
 
@@ -85,7 +83,7 @@ type OptionName = keyof typeof OPTIONS;
 export function loadExecutorConfig(argv: string[], env: Record<string, string | undefined>): ExecutorConfig {
   const secrets = apiKeyCandidates(argv, env);
   try {
-    return compile(parseFlags(argv), env);
+    return compile(parseFlags('aqueducts-executor', 'Executes Aqueducts pipelines next to the data (standalone server or managed by an orchestrator).', OPTIONS, argv), env);
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(redact(e.message, secrets));
     throw e;
@@ -93,16 +91,7 @@ export function loadExecutorConfig(argv: string[], env: Record<string, string | 
 }
 
 function compile(flags: Partial<Record<OptionName, string>>, env: Record<string, string | undefined>): ExecutorConfig {
-  /** The flag if given, else the variable if set and non-empty, else undefined. */
-  const get = (name: OptionName): Setting | undefined => {
-    const o = OPTIONS[name];
-    const flag = flags[name];
-    if (flag === '') throw new ConfigError(`${o.flag} is empty`);
-    if (flag !== undefined) return { value: flag, origin: o.flag };
-    const fromEnv = env[o.env];
-    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: o.env };
-    return undefined;
-  };
+  const get = settingLookup(OPTIONS, flags, env);
 
   const modeSetting = get('mode');
   const mode = modeSetting ? oneOf(modeSetting, ['standalone', 'managed'] as const) : DEFAULTS.mode;
@@ -183,30 +172,6 @@ export function formatBind(bind: { host: string; port: number }): string {
 
 // ---------------------------------------------------------------------------------------------
 // Flags
-
-function parseFlags(argv: string[]): Partial<Record<OptionName, string>> {
-  let out = '';
-  const program = new Command('aqueducts-executor')
-    .description('Executes Aqueducts pipelines next to the data (standalone server or managed by an orchestrator).\nEvery option can also be set by the environment variable named in brackets; flags win.')
-    .version(VERSION, '-V, --version')
-    .helpOption('-h, --help', 'show this help')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => { out += s; }, writeErr: () => {} });
-  for (const o of Object.values(OPTIONS)) program.option(`${o.flag} ${o.arg}`, `${o.help} [${o.env}]`);
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') throw new ConfigHelp('help', out);
-      if (e.code === 'commander.version') throw new ConfigHelp('version', out);
-      // `--unknwn=value` would echo the value: keep only the flag.
-      const message = e.message.replace(/^error: /, '').replace(/'(--?[^'=\s]+)=[^']*'/g, "'$1'");
-      throw new ConfigError(oneLine(message));
-    }
-    throw e;
-  }
-  return program.opts<Partial<Record<OptionName, string>>>();
-}
 
 // ---------------------------------------------------------------------------------------------
 // Values

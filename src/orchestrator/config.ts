@@ -4,10 +4,8 @@
  * environment. Anything invalid is a ConfigError with a one-line message naming the flag or
  * variable and its value, never a secret's value. Nothing here exits or writes output.
  */
-import { Command, CommanderError } from 'commander';
-import { ConfigError, ConfigHelp, formatBind } from '../config.js';
-import { VERSION } from '../version.js';
-import { bindAddress, integer, invalid, logLevelOf, oneLine, parseRustLog, show, tlsFiles, type Setting } from '../config-values.js';
+import { ConfigError, formatBind } from '../config.js';
+import { bindAddress, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from '../config-values.js';
 
 /**
  * A level, or Rust env_logger directives as for the executor; the directive for
@@ -72,7 +70,7 @@ type OptionName = keyof typeof OPTIONS;
 export function loadOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig {
   const secrets = secretCandidates(argv, env);
   try {
-    return compile(parseFlags(argv), env);
+    return compile(parseFlags('aqueducts-orchestrator', 'Dispatches Aqueducts pipelines from clients to a fleet of managed executors.', OPTIONS, argv), env);
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(redactQuoted(e.message, secrets));
     throw e;
@@ -80,15 +78,7 @@ export function loadOrchestratorConfig(argv: string[], env: Record<string, strin
 }
 
 function compile(flags: Partial<Record<OptionName, string>>, env: Record<string, string | undefined>): OrchestratorConfig {
-  const get = (name: OptionName): Setting | undefined => {
-    const o = OPTIONS[name];
-    const flag = flags[name];
-    if (flag === '') throw new ConfigError(`${o.flag} is empty`);
-    if (flag !== undefined) return { value: flag, origin: o.flag };
-    const fromEnv = env[o.env];
-    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: o.env };
-    return undefined;
-  };
+  const get = settingLookup(OPTIONS, flags, env);
 
   const clientApiKey = secret(get('clientApiKey'), 'a client API key is required: set --client-api-key or CLIENT_API_KEY');
   const executorSecret = secret(get('executorSecret'), 'an executor secret is required: set --executor-secret or EXECUTOR_SECRET');
@@ -137,29 +127,6 @@ export function describeOrchestratorConfig(c: OrchestratorConfig): Record<string
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function parseFlags(argv: string[]): Partial<Record<OptionName, string>> {
-  let out = '';
-  const program = new Command('aqueducts-orchestrator')
-    .description('Dispatches Aqueducts pipelines from clients to a fleet of managed executors.\nEvery option can also be set by the environment variable named in brackets; flags win.')
-    .version(VERSION, '-V, --version')
-    .helpOption('-h, --help', 'show this help')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => { out += s; }, writeErr: () => {} });
-  for (const o of Object.values(OPTIONS)) program.option(`${o.flag} ${o.arg}`, `${o.help} [${o.env}]`);
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') throw new ConfigHelp('help', out);
-      if (e.code === 'commander.version') throw new ConfigHelp('version', out);
-      const message = e.message.replace(/^error: /, '').replace(/'(--?[^'=\s]+)=[^']*'/g, "'$1'");
-      throw new ConfigError(oneLine(message));
-    }
-    throw e;
-  }
-  return program.opts<Partial<Record<OptionName, string>>>();
-}
 
 function secret(s: Setting | undefined, missing: string): string {
   if (s === undefined) throw new ConfigError(missing);
