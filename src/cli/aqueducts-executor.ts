@@ -4,10 +4,10 @@
  * are installed here and only here; this is the only place that exits the process.
  */
 import { describeConfig, loadExecutorConfig } from '../config.js';
-import { configOrExit, onShutdownSignal } from './process.js';
+import { configOrExit, listenOrExit, onShutdownSignal } from './process.js';
 import { createLogger } from '../log.js';
 import { createExecutorRuntime } from '../executor/runtime.js';
-import { startServer, type RunningServer } from '../server/app.js';
+import { startServer } from '../server/app.js';
 import { startManagedLink } from '../managed/managed-link.js';
 import { VERSION } from '../version.js';
 
@@ -26,27 +26,19 @@ async function main(): Promise<void> {
     spillRoot: config.spillDir,
     log,
   });
-  let server: RunningServer;
-  try {
-    server = await startServer({
-      apiKey: config.apiKey,
-      host: config.bind.host,
-      port: config.bind.port,
-      tls: config.tls,
-      maxMessageBytes: config.maxMessageBytes,
-      dataRoot: config.dataRoot,
-      executorId: config.executorId,
-      version: VERSION,
-      mode: config.mode,
-      log,
-      runtime,
-    });
-  } catch (e) {
-    process.stderr.write(`error: cannot listen on ${config.bind.host}:${config.bind.port}: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
-  // The first line on stdout tells scripts (and tests) where the executor listens.
-  process.stdout.write(`aqueducts-executor listening on ${server.url}\n`);
+  const server = await listenOrExit('aqueducts-executor', config.bind, () => startServer({
+    apiKey: config.apiKey,
+    host: config.bind.host,
+    port: config.bind.port,
+    tls: config.tls,
+    maxMessageBytes: config.maxMessageBytes,
+    dataRoot: config.dataRoot,
+    executorId: config.executorId,
+    version: VERSION,
+    mode: config.mode,
+    log,
+    runtime,
+  }));
   log.info({ url: server.url, executor_id: config.executorId }, 'listening');
   // Managed mode: work arrives only through the orchestrator link; the server serves health.
   const link = config.mode === 'managed'

@@ -5,9 +5,9 @@
  */
 import { createLogger } from '../log.js';
 import { describeOrchestratorConfig, loadOrchestratorConfig } from '../orchestrator/config.js';
-import { configOrExit, onShutdownSignal } from './process.js';
+import { configOrExit, listenOrExit, onShutdownSignal } from './process.js';
 import { createOrchestratorRuntime } from '../orchestrator/runtime.js';
-import { startOrchestratorServer, type RunningOrchestrator } from '../orchestrator/server.js';
+import { startOrchestratorServer } from '../orchestrator/server.js';
 import { VERSION } from '../version.js';
 
 async function main(): Promise<void> {
@@ -27,26 +27,18 @@ async function main(): Promise<void> {
     },
     log,
   });
-  let server: RunningOrchestrator;
-  try {
-    server = await startOrchestratorServer({
-      clientApiKey: config.clientApiKey,
-      executorSecret: config.executorSecret,
-      host: config.bind.host,
-      port: config.bind.port,
-      tls: config.tls,
-      maxMessageBytes: config.maxMessageBytes,
-      livenessTimeoutMs: config.livenessTimeoutSeconds * 1000,
-      version: VERSION,
-      log,
-      runtime,
-    });
-  } catch (e) {
-    process.stderr.write(`error: cannot listen on ${config.bind.host}:${config.bind.port}: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
-  // The first line on stdout tells scripts (and tests) where the orchestrator listens.
-  process.stdout.write(`aqueducts-orchestrator listening on ${server.url}\n`);
+  const server = await listenOrExit('aqueducts-orchestrator', config.bind, () => startOrchestratorServer({
+    clientApiKey: config.clientApiKey,
+    executorSecret: config.executorSecret,
+    host: config.bind.host,
+    port: config.bind.port,
+    tls: config.tls,
+    maxMessageBytes: config.maxMessageBytes,
+    livenessTimeoutMs: config.livenessTimeoutSeconds * 1000,
+    version: VERSION,
+    log,
+    runtime,
+  }));
   log.info({ url: server.url }, 'listening');
   onShutdownSignal(log, 'shutting down', async () => {
     runtime.shutdown();

@@ -38,3 +38,19 @@ export function onShutdownSignal(log: Logger, what: string, stop: () => Promise<
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+/**
+ * Starts a server or exits 2 naming the address; then prints `<name> listening on <url>` as the
+ * first line on stdout, which tells scripts (and tests) where it listens.
+ */
+export async function listenOrExit<T extends { url: string }>(name: string, bind: { host: string; port: number }, start: () => Promise<T>): Promise<T> {
+  let server: T;
+  try {
+    server = await start();
+  } catch (e) {
+    process.stderr.write(`error: cannot listen on ${bind.host}:${bind.port}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`${name} listening on ${server.url}\n`);
+  return server;
+}
