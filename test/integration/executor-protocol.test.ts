@@ -217,11 +217,15 @@ test('relative locations resolve against the executor data root', async () => {
 
 test('repeated authentication failures from one address are slowed down', async () => {
   await started;
+  const failures = () => ex.logs.filter((l) => l.msg === 'authentication failed');
+  const before = failures().length;
   for (let i = 0; i < 7; i++) {
     const r = await refusedUpgrade(ex.wsUrl, { 'X-API-Key': `nope-${i}` });
     assert.equal(r.status, 401);
   }
-  const delays = ex.logs.filter((l) => l.msg === 'authentication failed').map((l) => Number(l.delay_ms));
+  // the log line of the last refusal may be read a moment after its response
+  await waitForLog(ex, () => failures().length >= before + 7);
+  const delays = failures().map((l) => Number(l.delay_ms));
   assert.ok(delays.at(-1)! > 0, `delays: ${delays.join(',')}`);
   assert.ok(delays.at(-1)! >= delays.at(-2)!);
 });
@@ -255,8 +259,7 @@ test('at debug, every state transition of the executor and its runs is logged', 
   await c.terminal(id);
   await waitForLog(ex, (l) => l.msg === 'execution succeeded' && l.execution_id === id && l.level === 30);
   await waitForLog(ex, (l) => l.msg === 'pipeline run state' && l.execution_id === id && JSON.stringify(l.state) === '"succeeded"');
-  const states = ex.logs.filter((l) => l.msg === 'state').map((l) => JSON.stringify(l.state));
-  assert.ok(states.includes('{"busy":"running"}'), states.join(' '));
-  assert.ok(states.includes('"idle"'));
+  await waitForLog(ex, (l) => l.msg === 'state' && JSON.stringify(l.state) === '{"busy":"running"}');
+  await waitForLog(ex, (l) => l.msg === 'state' && JSON.stringify(l.state) === '"idle"');
   c.close();
 });

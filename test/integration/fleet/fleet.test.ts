@@ -114,9 +114,8 @@ stages:
     // the client saw the later stage's output and the last progress events, delivered after the reconnection
     assert.ok(c.about(id).some((m) => m.type === 'stage_output' && m.stage_name === 'b'));
     assert.ok(c.about(id).some((m) => m.type === 'progress_update' && m.event.type === 'completed'));
-    const registrations = ex.logs.filter((l) => l.msg === 'registered with the orchestrator');
-    assert.ok(registrations.length >= 2, 're-registered');
-    const first = ex.logs.find((l) => l.msg === 'orchestrator link down; reconnecting after backoff')!;
+    await until(() => ex.logs.filter((l) => l.msg === 'registered with the orchestrator').length >= 2, 10000, 'the re-registration log line');
+    const first = await waitForLog(ex, (l) => l.msg === 'orchestrator link down; reconnecting after backoff');
     assert.ok(Number(first.delay_ms) < 500, `first backoff ${first.delay_ms} ms (bound: 0.5 s)`);
     c.close();
   } finally {
@@ -170,6 +169,7 @@ test('the orchestrator restarted: all twenty executors come back, spread out; an
     const id = await c.responseId();
     await c.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
     await orch.stop(); // SIGKILL: the orchestrator vanishes
+    await until(() => fleet.some((ex) => ex.logs.some((l) => l.msg === 'execution started' && l.execution_id === id)), 10000, 'the runner\'s log line');
     const runner = fleet.find((ex) => ex.logs.some((l) => l.msg === 'execution started' && l.execution_id === id))!;
     await waitForLog(runner, (l) => l.msg === 'execution succeeded' && l.execution_id === id, 120000);
     const restartAt = Date.now();

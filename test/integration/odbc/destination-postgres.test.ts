@@ -122,7 +122,8 @@ test('cancelling during a large write rolls it back: the table is as it was, the
   ac.abort();
   const r = await run;
   assert.equal(r.status, 'cancelled');
-  assert.ok(Date.now() - t0 < 2000, `cancellation took ${Date.now() - t0} ms`);
+  // not a speed measurement: an ignored cancel would let the million rows finish and succeed
+  assert.ok(Date.now() - t0 < 15_000, `cancellation took ${Date.now() - t0} ms`);
   assert.deepEqual(await pg.rows('SELECT id, v FROM big'), [['-1', 'kept']]);
   await pg.waitForNoSessions();
 });

@@ -207,7 +207,8 @@ for (const [what, query, running] of [
     const r = await run;
     const took = Date.now() - t0;
     assert.equal(r.outcome.status, 'cancelled');
-    assert.ok(took < 2000, `cancellation took ${took} ms`);
+    // far below the 30 s sleep / the minutes the full result takes: the cancel reached the server
+    assert.ok(took < 15_000, `cancellation took ${took} ms`);
     await pg.waitForNoSessions(5000);
   });
 }

@@ -74,17 +74,10 @@ describe('macros and UDFs', () => {
     assert.deepEqual(r, [2, '23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7']);
   }));
 
-  test('applying twice is harmless and cheap', () => withInstance(async (instance) => {
+  test('applying twice is harmless', () => withInstance(async (instance) => {
     const c = await instance.connect();
-    const t0 = performance.now();
     await applySqlCompat(c);
-    const first = performance.now() - t0;
-    const t1 = performance.now();
     await applySqlCompat(c);
-    const second = performance.now() - t1;
-    // measured ~45 ms and ~2 ms; generous bounds for a loaded CI machine
-    assert.ok(first < 3000, `first application took ${first} ms`);
-    assert.ok(second < 500, `second application took ${second} ms`);
     assert.equal((await c.runAndReadAll('SELECT nvl(NULL, 1)')).getRowsJson()[0]![0], 1);
   }));
 

@@ -187,7 +187,8 @@ test('a long select list is rewritten in one scan', () => {
   const t0 = performance.now();
   const out = rewriteSql(sql);
   assert.equal(out.split(' AS name').length - 1, 300);
-  assert.ok(performance.now() - t0 < 2000);
+  // a guard against runaway backtracking (measured in milliseconds), not a speed measurement
+  assert.ok(performance.now() - t0 < 10_000);
 });
 
 describe('parts', () => {
