@@ -1,5 +1,7 @@
 /**
- * One pipeline run: sources → stage groups (members of a group in parallel) → destination.
+ * One pipeline run: destination check → sources → stage groups (members of a group in parallel)
+ * → destination. The check (what can be verified about the destination without writing, e.g. an
+ * ODBC connection) comes first so a run that cannot write fails before any work is done.
  * `failed` and `cancelled` are reachable from every working state. Every side effect is an actor
  * provided by the engine; this file only decides order, progress and outcome.
  *
@@ -42,6 +44,7 @@ export type RunEmitted =
 export interface SourceInput { source: Source; index: number }
 export interface GroupInput { stages: Stage[]; position: number }
 export interface DestinationInput { destination: Destination; lastStage: string | null }
+export interface DestinationCheckInput { destination: Destination }
 
 function notProvided(name: string): () => never {
   return () => {
@@ -81,6 +84,7 @@ export const pipelineRunMachine = setup({
     emitted: RunEmitted;
   },
   actors: {
+    checkDestination: fromPromise<void, DestinationCheckInput>(notProvided('checkDestination')),
     registerSource: fromPromise<void, SourceInput>(notProvided('registerSource')),
     runStageGroup: fromCallback<{ type: 'none' }, GroupInput, GroupEvent>(notProvided('runStageGroup')),
     writeDestination: fromPromise<void, DestinationInput>(notProvided('writeDestination')),
@@ -133,8 +137,19 @@ export const pipelineRunMachine = setup({
   states: {
     sources: {
       entry: 'reportStarted',
-      initial: 'choosing',
+      initial: 'preflight',
       states: {
+        preflight: {
+          always: [{ guard: 'hasDestination', target: 'checkingDestination' }, { target: 'choosing' }],
+        },
+        checkingDestination: {
+          invoke: {
+            src: 'checkDestination',
+            input: ({ context }) => ({ destination: context.pipeline.destination! }),
+            onDone: { target: 'choosing' },
+            onError: { target: '#pipelineRun.failed', actions: 'recordError' },
+          },
+        },
         choosing: {
           always: [{ guard: 'hasSources', target: 'registering' }, { target: '#pipelineRun.stages' }],
         },

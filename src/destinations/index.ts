@@ -4,7 +4,7 @@ import type { Destination } from '../pipeline/types.js';
 import { classifyEngineError, interruptible, type EngineSession } from '../engine/session.js';
 import { quoteIdent } from '../engine/sql-text.js';
 import { fileTarget, writeFileDestination, type FileTarget } from './file.js';
-import { writeOdbcDestination } from './odbc.js';
+import { checkOdbcDestination, writeOdbcDestination } from './odbc.js';
 
 export interface DestinationPlan {
   destination: Destination;
@@ -30,6 +30,11 @@ export function planDestination(session: EngineSession, destination: Destination
     case 'delta':
       throw new ExecutorError('AQ_NOT_SUPPORTED', `destination "${destination.name}": ${destination.type} destinations are not supported by this executor yet`);
   }
+}
+
+/** What can be checked before anything runs, without side effects (see checkOdbcDestination). */
+export async function checkDestination(plan: DestinationPlan, signal: AbortSignal): Promise<void> {
+  if (plan.destination.type === 'odbc') await checkOdbcDestination(plan.destination, signal);
 }
 
 export async function writeDestination(session: EngineSession, plan: DestinationPlan, lastStage: string | null, signal: AbortSignal): Promise<void> {

@@ -65,6 +65,19 @@ export function insertIdent(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * Checked before the sources load and the stages run, so a pipeline that cannot write fails in
+ * seconds rather than after hours of work: batch_size, the ODBC module, the driver, the network
+ * and the credentials (a connection is opened and closed). The target table is not probed: a
+ * loader role may hold INSERT without SELECT, and a custom pre_insert may create the table.
+ */
+export async function checkOdbcDestination(dest: OdbcDestination, signal: AbortSignal): Promise<void> {
+  const subject = `destination "${dest.name}"`;
+  if (dest.batch_size < 1) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: batch_size must be at least 1 (got ${dest.batch_size})`);
+  const link = await openLink({ subject, code: 'AQ_DESTINATION_FAILED', connectionString: dest.connection_string, fetchRows: 1000, signal });
+  await link.close();
+}
+
 export async function writeOdbcDestination(
   conn: DuckDBConnection,
   dest: OdbcDestination,
@@ -73,7 +86,6 @@ export async function writeOdbcDestination(
   report: Report,
 ): Promise<void> {
   const subject = `destination "${dest.name}"`;
-  if (dest.batch_size < 1) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: batch_size must be at least 1 (got ${dest.batch_size})`);
   const wire = (await describe(conn, quoteIdent(lastStage))).map(wireColumn);
   const link = await openLink({ subject, code: 'AQ_DESTINATION_FAILED', connectionString: dest.connection_string, fetchRows: 1000, signal });
   let open = false;

@@ -1,7 +1,7 @@
 /**
  * Runs one pipeline: opens the run's engine session, checks every stage before anything runs,
- * drives the pipeline-run machine with the real actors, and closes the session whatever the
- * outcome (after every side effect has settled, so a cancelled destination has cleaned up).
+ * drives the pipeline-run machine with the real actors (its first step checks the destination),
+ * and closes the session whatever the outcome (after every side effect has settled, so a cancelled destination has cleaned up).
  */
 import { randomUUID } from 'node:crypto';
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
@@ -10,7 +10,7 @@ import { ExecutorError, toExecutorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Aqueduct, Stage } from '../pipeline/types.js';
 import { registerSource } from '../sources/index.js';
-import { planDestination, writeDestination, type DestinationPlan } from '../destinations/index.js';
+import { checkDestination, planDestination, writeDestination, type DestinationPlan } from '../destinations/index.js';
 import type { ProgressEvent, StageOutput } from './run-events.js';
 import { EngineSession, type RunLogListener } from './session.js';
 import { referencedTables, runStage } from './stages.js';
@@ -105,6 +105,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
     }
     const machine = pipelineRunMachine.provide({
       actors: {
+        checkDestination: fromPromise(({ signal }) => track(checkDestination(prepared.destination!, signal))),
         registerSource: fromPromise(({ input, signal }) => track(registerSource(session, input.source, signal))),
         runStageGroup: fromCallback<{ type: 'none' }, GroupInput, GroupEvent>(({ input, sendBack }) => {
           const ac = new AbortController();

@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { runYaml } from '../../support/engine.js';
 import { PG_SECURE_USER, startPostgres, type PgServer } from '../../support/postgres.js';
 
@@ -17,6 +18,15 @@ before(async () => {
 });
 
 after(async () => { await pg?.stop(); });
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
 
 interface Run { status: string; code?: string; message?: string; logs: string[] }
 
@@ -135,14 +145,14 @@ test('an insert whose ? placeholders do not match the columns is explained', asy
   assert.equal(r.message, 'destination "pairs": the insert statement\'s ? placeholders do not match the 3 columns of stage "result" (a, b, c): give one ? per column, in column order');
 });
 
-test('a missing table and a wrong password are reported with the driver\'s diagnostic, no secret', async () => {
+test('a missing table and a wrong password are reported with the driver\'s diagnostic, no secret; the password before any work', async () => {
   const missing = await write('SELECT 1 AS a', 'name: no_such_table\nwrite_mode: { operation: append }');
   assert.equal(missing.code, 'AQ_DESTINATION_FAILED');
   assert.match(missing.message!, /^destination "no_such_table": inserting rows 1-1 failed .*SQLSTATE 42P01: ERROR: relation "no_such_table" does not exist/);
 
   const logs: string[] = [];
   const r = await runYaml(`
-sources: []
+sources: [{ type: in_memory, name: src }]
 stages: [[{ name: result, query: "SELECT 1 AS a" }]]
 destination:
   type: odbc
@@ -155,4 +165,25 @@ destination:
   assert.equal(e.code, 'AQ_DESTINATION_FAILED');
   assert.match(e.message, /^destination "sink": could not connect: SQLSTATE 08001: .*password authentication failed for user "aq_secure"/);
   assert.doesNotMatch(e.message + logs.join('\n'), /Not-The-Pass-42/);
+  // checked before the sources load and the stages run
+  assert.deepEqual(r.progress.map((p) => p.event.type), ['started']);
+});
+
+test('a destination database that is down fails the run before any stage runs', async () => {
+  const port = await closedPort();
+  const r = await runYaml(`
+sources: []
+stages: [[{ name: result, query: "SELECT 1 AS a" }]]
+destination:
+  type: odbc
+  name: sink
+  connection_string: "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=${port};Database=aq;Uid=aq;Pwd=Secret-Pass-7"
+  write_mode: { operation: append }
+`, { cwd: '/tmp' });
+  assert.equal(r.outcome.status, 'failed');
+  const e = (r.outcome as { error: { code: string; message: string } }).error;
+  assert.equal(e.code, 'AQ_DESTINATION_FAILED');
+  assert.match(e.message, new RegExp(`^destination "sink": could not connect: SQLSTATE 08001: .*port ${port} failed: Connection refused`));
+  assert.doesNotMatch(e.message, /Secret-Pass-7/);
+  assert.deepEqual(r.progress.map((p) => p.event.type), ['started']);
 });

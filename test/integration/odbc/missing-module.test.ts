@@ -42,6 +42,8 @@ destination: { type: odbc, name: sink, connection_string: "DSN=pg", write_mode: 
   const e = (r.outcome as { error: { code: string; message: string } }).error;
   assert.equal(e.code, 'AQ_DESTINATION_FAILED');
   assert.match(e.message, /^destination "sink": ODBC is not available on this machine: .*npm rebuild odbc`$/);
+  // reported before the stages run
+  assert.deepEqual(r.progress.map((p) => p.event.type), ['started']);
 
   const plain = await runYaml('sources: []\nstages: [[{ name: s, query: "SELECT 1 AS a" }]]\n', { cwd: '/tmp' });
   assert.equal(plain.outcome.status, 'succeeded');

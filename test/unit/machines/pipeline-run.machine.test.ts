@@ -30,6 +30,7 @@ function fakes(trace: Trace, opts: { failAt?: string; holdAt?: string } = {}) {
     });
   return pipelineRunMachine.provide({
     actors: {
+      checkDestination: fromPromise(({ input, signal }) => step(`check:${input.destination.name}`, signal)),
       registerSource: fromPromise(({ input, signal }) => step(`source:${input.source.name}`, signal)),
       runStageGroup: fromCallback<{ type: 'none' }, GroupInput, GroupEvent>(({ input, sendBack }) => {
         const ac = new AbortController();
@@ -92,7 +93,15 @@ test('members of a group run in parallel and the next group waits for all of the
   assert.ok(i('begin stage:s1') > i('end source:b'));
 });
 
-for (const at of ['source:a', 'source:b', 'stage:s1', 'stage:p2', 'destination:out:last']) {
+test('the destination is checked before any source is registered', async () => {
+  const { actor, trace, emitted } = run();
+  await waitFor(actor, (s) => s.status === 'done', { timeout: 2000 });
+  assert.deepEqual(trace.log.slice(0, 3), ['begin check:out', 'end check:out', 'begin source:a']);
+  // the check is not a progress step
+  assert.equal(emitted.length, totalSteps(pipeline));
+});
+
+for (const at of ['check:out', 'source:a', 'source:b', 'stage:s1', 'stage:p2', 'destination:out:last']) {
   test(`a failure in ${at} ends the run in failed with that error and runs nothing after it`, async () => {
     const { actor, trace, emitted } = run({ failAt: at });
     await waitFor(actor, (s) => s.status === 'done', { timeout: 2000 });
@@ -105,7 +114,7 @@ for (const at of ['source:a', 'source:b', 'stage:s1', 'stage:p2', 'destination:o
   });
 }
 
-for (const at of ['source:a', 'stage:s1', 'stage:p1', 'destination:out:last']) {
+for (const at of ['check:out', 'source:a', 'stage:s1', 'stage:p1', 'destination:out:last']) {
   test(`cancel while in ${at} ends in cancelled and aborts the running actor`, async () => {
     const { actor, trace, emitted } = run({ holdAt: at });
     await new Promise<void>((resolve) => {
@@ -139,6 +148,7 @@ test('progress is an integer percentage of the step', () => {
 test('stage outputs sent by a group are emitted', async () => {
   const m = pipelineRunMachine.provide({
     actors: {
+      checkDestination: fromPromise(async () => {}),
       registerSource: fromPromise(async () => {}),
       runStageGroup: fromCallback<{ type: 'none' }, GroupInput, GroupEvent>(({ sendBack }) => {
         setImmediate(() => {
