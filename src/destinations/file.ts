@@ -72,6 +72,25 @@ async function kindOf(p: string): Promise<'file' | 'directory' | null> {
   }
 }
 
+/** Whether the target's current kind (file or directory) fits what the destination writes. */
+async function checkLocalTarget(subject: string, t: FileTarget): Promise<void> {
+  const existing = await kindOf(t.target);
+  if (existing === 'directory' && !t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a directory, but single_file is true`);
+  if (existing === 'file' && t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a file, but the destination writes a directory (single_file: false or partition_columns)`);
+}
+
+/**
+ * Checked before the sources load and the stages run: the format options, and the target itself
+ * (its kind; on an object store also the bucket and the credentials, by listing and reading the
+ * target's metadata). Checked again when writing: the target may change during the run.
+ */
+export async function checkFileDestination(dest: FileDestination, t: FileTarget, signal: AbortSignal): Promise<void> {
+  const subject = `destination "${dest.name}"`;
+  copyOptions(subject, dest.format); // its warnings are reported when writing
+  if (t.remote) await checkRemoteTarget(subject, t.remote, t.directory, signal);
+  else await checkLocalTarget(subject, t);
+}
+
 export async function writeFileDestination(
   conn: DuckDBConnection,
   dest: FileDestination,
@@ -87,9 +106,7 @@ export async function writeFileDestination(
     await checkRemoteTarget(subject, t.remote, t.directory, signal);
     await mkdir(path.dirname(t.temp), { recursive: true });
   } else {
-    const existing = await kindOf(t.target);
-    if (existing === 'directory' && !t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a directory, but single_file is true`);
-    if (existing === 'file' && t.directory) throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${t.target} is a file, but the destination writes a directory (single_file: false or partition_columns)`);
+    await checkLocalTarget(subject, t);
     await mkdir(path.dirname(t.target), { recursive: true });
   }
   await rm(t.temp, { recursive: true, force: true });

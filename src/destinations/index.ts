@@ -3,7 +3,7 @@ import { ExecutorError } from '../errors.js';
 import type { Destination } from '../pipeline/types.js';
 import { classifyEngineError, interruptible, type EngineSession } from '../engine/session.js';
 import { quoteIdent } from '../engine/sql-text.js';
-import { fileTarget, writeFileDestination, type FileTarget } from './file.js';
+import { checkFileDestination, fileTarget, writeFileDestination, type FileTarget } from './file.js';
 import { checkOdbcDestination, writeOdbcDestination } from './odbc.js';
 
 export interface DestinationPlan {
@@ -32,9 +32,18 @@ export function planDestination(session: EngineSession, destination: Destination
   }
 }
 
-/** What can be checked before anything runs, without side effects (see checkOdbcDestination). */
+/**
+ * What can be checked before anything runs, without writing: a file destination's options and
+ * target (checkFileDestination), an ODBC destination's connection (checkOdbcDestination).
+ */
 export async function checkDestination(plan: DestinationPlan, signal: AbortSignal): Promise<void> {
-  if (plan.destination.type === 'odbc') await checkOdbcDestination(plan.destination, signal);
+  const d = plan.destination;
+  try {
+    if (d.type === 'file' && plan.file) await checkFileDestination(d, plan.file, signal);
+    if (d.type === 'odbc') await checkOdbcDestination(d, signal);
+  } catch (e) {
+    throw classifyEngineError(e, 'AQ_DESTINATION_FAILED', `destination "${d.name}"`);
+  }
 }
 
 export async function writeDestination(session: EngineSession, plan: DestinationPlan, lastStage: string | null, signal: AbortSignal): Promise<void> {

@@ -118,6 +118,27 @@ test('a partition column that is not in the result fails clearly and writes noth
   assert.deepEqual(await files(cwd), []);
 });
 
+test('a destination that cannot be written as configured fails before any source or stage runs', async () => {
+  const cwd = await tempDir();
+  await mkdir(path.join(cwd, 'taken'));
+  await writeFile(path.join(cwd, 'plain'), 'x');
+  // an in_memory source that does not exist: reaching it would fail with a source error
+  const head = 'sources: [{ type: in_memory, name: nowhere }]\nstages: [[{ name: result, query: "SELECT 1 AS a" }]]\n';
+  for (const [destination, message] of [
+    ['{ type: file, name: out, location: ./taken, format: { type: csv, options: {} } }', /^destination "out": .*taken is a directory, but single_file is true$/],
+    ['{ type: file, name: out, location: ./plain, single_file: false, format: { type: csv, options: {} } }', /^destination "out": .*plain is a file, but the destination writes a directory/],
+    ['{ type: file, name: out, location: ./o.csv, format: { type: csv, options: { compression: lz5 } } }', /^destination "out": unsupported csv compression "lz5"/],
+  ] as const) {
+    const r = await runYaml(`${head}destination: ${destination}\n`, { cwd });
+    assert.equal(r.outcome.status, 'failed', destination);
+    const e = r.outcome.status === 'failed' ? r.outcome.error : null;
+    assert.equal(e?.code, 'AQ_DESTINATION_FAILED', e?.message);
+    assert.match(e!.message, message);
+    assert.deepEqual(r.progress.map((p) => p.event.type), ['started'], destination);
+  }
+  assert.deepEqual(await files(cwd), ['plain']);
+});
+
 test('a cancelled run leaves no partial output and the previous file untouched', async () => {
   const cwd = await tempDir();
   await writeFile(path.join(cwd, 'big.csv'), 'previous\n');

@@ -213,9 +213,12 @@ destination: { type: file, name: out, location: "${s.root}/out/env/", single_fil
       const m2 = failure(wrongDest);
       assert.match(m2, /^AQ_DESTINATION_FAILED: destination "out": access denied to /);
       assert.ok(!m2.includes(s.wrong.secret), m2);
+      // checked before any stage runs
+      assert.deepEqual(wrongDest.progress.map((p) => p.event.type), ['started']);
 
       const bucketDest = await run(`sources: []\n${noDest}destination: { type: file, name: out, location: "${s.missingRoot}/out/x.csv", format: { type: csv, options: {} }, storage_config: ${cfg(s.config)} }`);
       assert.match(failure(bucketDest), /^AQ_DESTINATION_FAILED: destination "out": (bucket|container) not found: /);
+      assert.deepEqual(bucketDest.progress.map((p) => p.event.type), ['started']);
     });
 
     test('unknown and foreign storage_config keys are warned about by name, never by value', async () => {
