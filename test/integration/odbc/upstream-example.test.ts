@@ -112,8 +112,9 @@ test('through the real executor process: the run succeeds and the password appea
     const bad = await c.responseId(1);
     const failed = await c.terminal(bad, 60_000);
     assert.equal(failed.type, 'execution_error');
-    assert.equal(failed.type === 'execution_error' && failed.reason, 'source');
-    assert.match(failed.type === 'execution_error' ? failed.message : '', /^source "jan_data": could not connect: SQLSTATE 08001: .*password authentication failed for user "aq_secure"/);
+    // the destination (same database) is checked first, before the sources load
+    assert.equal(failed.type === 'execution_error' && failed.reason, 'destination');
+    assert.match(failed.type === 'execution_error' ? failed.message : '', /^destination "temp_readings_aggregated": could not connect: SQLSTATE 08001: .*password authentication failed for user "aq_secure"/);
     c.close();
     const everything = JSON.stringify(c.messages) + ex.stderr();
     for (const secret of [PG_SECURE_PASSWORD, wrong]) assert.ok(!everything.includes(secret), `${secret} leaked`);
@@ -141,6 +142,6 @@ register('data:text/javascript,' + encodeURIComponent(\`export async function re
     child.on('close', (code) => resolve({ code, stderr }));
   });
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /source "jan_data": ODBC is not available on this machine: the optional "odbc" module could not be loaded \(Cannot find package 'odbc'.*\); install unixODBC .*apt-get install unixodbc unixodbc-dev.*npm rebuild odbc/);
+  assert.match(r.stderr, /destination "temp_readings_aggregated": ODBC is not available on this machine: the optional "odbc" module could not be loaded \(Cannot find package 'odbc'.*\); install unixODBC .*apt-get install unixodbc unixodbc-dev.*npm rebuild odbc/);
   assert.doesNotMatch(r.stderr, /Hidden-Secret-1/);
 });
