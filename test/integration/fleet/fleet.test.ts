@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPipelineText } from '../../../src/pipeline/load.js';
@@ -14,6 +13,7 @@ import { tempDir } from '../../support/engine.js';
 import { CLI_BIN, Client, startExecutor, waitForLog, type ExecutorProcess } from '../../support/executor.js';
 import { CLIENT_KEY, EXECUTOR_SECRET, startOrchestrator, type OrchestratorProcess } from '../../support/orchestrator.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
+import { freePort } from '../../support/postgres.js';
 
 function wire(yaml: string): unknown {
   return JSON.parse(serializeAqueduct(loadPipelineText(yaml, 'yaml', {}, { cwd: '/tmp' }).pipeline));
@@ -51,14 +51,6 @@ function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 test('three executors, more runs than executors from CLI clients: all complete, none twice, never two at once on one executor', { timeout: 240_000 }, async () => {

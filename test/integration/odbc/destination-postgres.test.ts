@@ -5,9 +5,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { runYaml } from '../../support/engine.js';
-import { PG_SECURE_USER, startPostgres, type PgServer } from '../../support/postgres.js';
+import { freePort, PG_SECURE_USER, startPostgres, type PgServer } from '../../support/postgres.js';
 
 let pg: PgServer;
 
@@ -18,15 +17,6 @@ before(async () => {
 });
 
 after(async () => { await pg?.stop(); });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Run { status: string; code?: string; message?: string; logs: string[] }
 
@@ -170,7 +160,7 @@ destination:
 });
 
 test('a destination database that is down fails the run before any stage runs', async () => {
-  const port = await closedPort();
+  const port = await freePort(); // nothing listens there
   const r = await runYaml(`
 sources: []
 stages: [[{ name: result, query: "SELECT 1 AS a" }]]
