@@ -1,7 +1,8 @@
 /**
  * Runs one pipeline: opens the run's engine session, checks every stage before anything runs,
  * drives the pipeline-run machine with the real actors (its first step checks the destination),
- * and closes the session whatever the outcome (after every side effect has settled, so a cancelled destination has cleaned up).
+ * and closes the session whatever the outcome (after every side effect has settled, so a
+ * cancelled destination has cleaned up).
  */
 import { randomUUID } from 'node:crypto';
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
