@@ -5,13 +5,11 @@
  * executors (executor secret). Keys are compared in constant time; repeated failures from one
  * address are slowed down.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
-import type { ProtocolVersion } from '../protocol/messages.js';
 import { FailureThrottle, keyMatches } from '../server/auth.js';
+import { AUTH_FAILED, createHttpApp, guardUpgrades, listen, protocolVersion, type TlsFiles } from '../server/http.js';
 import { executionBody, executorsBody, healthBody } from './api.js';
 import { ClientLinks } from './client-links.js';
 import { ExecutorLinks } from './executor-links.js';
@@ -22,7 +20,7 @@ export interface OrchestratorServerOptions {
   executorSecret: string;
   host: string;
   port: number;
-  tls: { cert: string; key: string } | null;
+  tls: TlsFiles;
   maxMessageBytes: number;
   livenessTimeoutMs: number;
   version: string;
@@ -42,28 +40,11 @@ export interface RunningOrchestrator {
 
 export const CLIENT_PATH = '/ws/connect';
 export const EXECUTOR_PATH = '/ws/executor/register';
-const AUTH_FAILED = { error: 'Authentication failed' };
-
-function protocolVersion(req: IncomingMessage): ProtocolVersion {
-  const header = req.headers['x-aqueducts-protocol'];
-  if (typeof header === 'string' && header.trim() === '2') return 2;
-  return new URL(req.url ?? '/', 'http://x').searchParams.get('protocol') === '2' ? 2 : 1;
-}
-
-function rawResponse(socket: Duplex, status: string, body: unknown): void {
-  const text = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
-}
-
 /** The HTTP routes, without listening (tests use `inject`). */
 export function createOrchestratorApp(opts: Pick<OrchestratorServerOptions, 'clientApiKey' | 'executorSecret' | 'tls' | 'version' | 'log' | 'runtime' | 'throttle'>): FastifyInstance {
   const log = opts.log.child({ component: 'server' });
   const throttle = opts.throttle ?? new FailureThrottle();
-  const app = Fastify({
-    loggerInstance: log,
-    logController: new LogController({ disableRequestLogging: true }),
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
-  }) as unknown as FastifyInstance;
+  const app = createHttpApp(log, opts.tls);
 
   /** Client key check for the /api endpoints; answers 401 itself when it fails. */
   const authorised = async (req: FastifyRequest, reply: FastifyReply, key: string): Promise<boolean> => {
@@ -112,31 +93,20 @@ export async function startOrchestratorServer(opts: OrchestratorServerOptions): 
   const clients = new ClientLinks(opts.runtime, log, heartbeatMs);
   const executors = new ExecutorLinks(opts.runtime, log, heartbeatMs);
 
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const key = path === CLIENT_PATH ? opts.clientApiKey : path === EXECUTOR_PATH ? opts.executorSecret : null;
-    if (key === null) return rawResponse(socket, '404 Not Found', { error: 'Not found' });
-    const address = req.socket.remoteAddress ?? 'unknown';
-    if (!keyMatches(key, req.headers['x-api-key'])) {
-      const delay = throttle.fail(address);
-      log.warn({ address, delay_ms: delay, path }, 'authentication failed');
-      setTimeout(() => rawResponse(socket, '401 Unauthorized', AUTH_FAILED), delay).unref();
-      return;
-    }
-    throttle.succeed(address);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (path === CLIENT_PATH) clients.add(ws, protocolVersion(req), address);
-      else executors.add(ws, address);
-    });
+  guardUpgrades(app, {
+    log,
+    throttle,
+    keyFor: (path) => (path === CLIENT_PATH ? opts.clientApiKey : path === EXECUTOR_PATH ? opts.executorSecret : null),
+    accept: (req, socket, head, path, address) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (path === CLIENT_PATH) clients.add(ws, protocolVersion(req), address);
+        else executors.add(ws, address);
+      }),
   });
 
-  await app.listen({ host: opts.host, port: opts.port });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const { url, port } = await listen(app, opts.host, opts.port, opts.tls);
   return {
-    url: `${opts.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
+    url,
     port,
     app,
     close: async () => {
