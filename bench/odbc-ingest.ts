@@ -18,7 +18,7 @@ import { EngineSession } from '../src/engine/session.js';
 import { registerSource } from '../src/sources/index.js';
 import { runPipeline } from '../src/engine/run-pipeline.js';
 import { loadPipelineText } from '../src/pipeline/load.js';
-import { silentLogger } from '../src/log.js';
+import { silentLogger } from '../src/core/log.js';
 import { FETCH_ROWS } from '../src/sources/odbc.js';
 import { PG_DATABASE, PG_USER, startPostgres, type PgServer } from '../test/support/postgres.js';
 

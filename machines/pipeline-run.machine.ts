@@ -9,7 +9,7 @@
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import type { Aqueduct, Destination, Source, Stage } from '../src/pipeline/types.js';
-import type { ProgressEvent, StageOutput } from '../src/engine/run-events.js';
+import type { ProgressEvent, StageOutput } from '../src/core/run-events.js';
 
 export interface RunInput {
   pipeline: Aqueduct;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { scrubSecrets } from './log.js';
+import { scrubSecrets } from './core/log.js';
 import { ConfigError } from './config-error.js';
 import { bindAddress, fsReason, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './config-values.js';
 

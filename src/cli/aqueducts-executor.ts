@@ -5,11 +5,11 @@
  */
 import { describeConfig, loadExecutorConfig } from '../config.js';
 import { configOrExit, listenOrExit, onShutdownSignal } from './process.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../core/log.js';
 import { createExecutorRuntime } from '../executor/runtime.js';
 import { startServer } from '../server/app.js';
 import { startManagedLink } from '../managed/managed-link.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 
 const LINK_STOP_TIMEOUT_MS = 30_000;
 

@@ -3,12 +3,12 @@
  * `aqueducts-orchestrator`: the composition root. Configuration is compiled once; signal handlers
  * are installed here and only here; this is the only place that exits the process.
  */
-import { createLogger } from '../log.js';
+import { createLogger } from '../core/log.js';
 import { describeOrchestratorConfig, loadOrchestratorConfig } from '../orchestrator/config.js';
 import { configOrExit, listenOrExit, onShutdownSignal } from './process.js';
 import { createOrchestratorRuntime } from '../orchestrator/runtime.js';
 import { startOrchestratorServer } from '../orchestrator/server.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 
 async function main(): Promise<void> {
   const config = configOrExit(() => loadOrchestratorConfig(process.argv.slice(2), process.env));

@@ -11,7 +11,7 @@ import { cancelAction } from './remote/cancel.command.js';
 import { API_KEY_ENV } from './remote/target.js';
 import { validateAction } from './validate.command.js';
 import { schemaAction } from './schema.command.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

@@ -1,5 +1,5 @@
 /** Loading a definition for a CLI command: warnings and errors printed the same way everywhere. */
-import { formatDiagnostic, toExecutorError, type ExecutorError } from '../errors.js';
+import { formatDiagnostic, toExecutorError, type ExecutorError } from '../core/errors.js';
 import { loadPipelineFile, parseParams, type LoadOptions, type LoadResult } from '../pipeline/load.js';
 import type { CliIo } from './io.js';
 import { messages } from './messages.js';

@@ -1,5 +1,5 @@
 /** Every line the `aqueducts` CLI prints about a run, in one place. */
-import type { ProgressEvent, StageOutput } from '../engine/run-events.js';
+import type { ProgressEvent, StageOutput } from '../core/run-events.js';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 

@@ -4,7 +4,7 @@
  * SIGTERM/SIGINT handler that stops the program in order and exits 0.
  */
 import { ConfigError, ConfigHelp } from '../config-error.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 export function configOrExit<T>(load: () => T): T {
   try {

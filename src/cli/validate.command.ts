@@ -1,5 +1,5 @@
 /** `aqueducts validate`: checks a definition (format, parameters, stage SQL) without running it. */
-import { formatDiagnostic, toExecutorError } from '../errors.js';
+import { formatDiagnostic, toExecutorError } from '../core/errors.js';
 import { loadPipelineFile, parseParams } from '../pipeline/load.js';
 import { checkPipelineSql } from '../engine/validate.js';
 import { ExitCode, type CliIo } from './io.js';

@@ -3,7 +3,7 @@
  * keys (what users of the original write); those DuckDB can honour are mapped, writer tuning
  * knobs DuckDB has no equivalent for are ignored with a warning, unknown keys are errors.
  */
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import type { DestinationFileType } from '../pipeline/types.js';
 import { quoteLiteral } from '../engine/sql-text.js';
 

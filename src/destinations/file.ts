@@ -11,7 +11,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import { locationToPath } from '../pipeline/location.js';
 import type { Destination } from '../pipeline/types.js';
 import { describe } from '../engine/stages.js';

@@ -1,5 +1,5 @@
 /** Destinations: each writes the last stage's result, atomically. */
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import type { Destination } from '../pipeline/types.js';
 import { classifyEngineError, interruptible, type EngineSession } from '../engine/session.js';
 import { quoteIdent } from '../engine/sql-text.js';

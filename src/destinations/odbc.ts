@@ -18,7 +18,7 @@
  * timestamp parameter).
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { ExecutorError, isExecutorError } from '../errors.js';
+import { ExecutorError, isExecutorError } from '../core/errors.js';
 import type { Destination } from '../pipeline/types.js';
 import { cancelled, type RunLogLevel } from '../engine/session.js';
 import { describe, type ColumnInfo } from '../engine/stages.js';

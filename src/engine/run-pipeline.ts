@@ -7,12 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { pipelineRunMachine, type GroupEvent, type GroupInput } from '../../machines/pipeline-run.machine.js';
-import { ExecutorError, toExecutorError } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { ExecutorError, toExecutorError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import type { Aqueduct, Stage } from '../pipeline/types.js';
 import { registerSource } from '../sources/index.js';
 import { checkDestination, planDestination, writeDestination, type DestinationPlan } from '../destinations/index.js';
-import type { ProgressEvent, StageOutput } from './run-events.js';
+import type { ProgressEvent, StageOutput } from '../core/run-events.js';
 import { EngineSession, type RunLogListener } from './session.js';
 import { referencedTables, runStage } from './stages.js';
 import { quoteIdent } from './sql-text.js';

@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { ExecutorError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { ExecutorError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { applySqlCompat, applyConnectionCompat } from './sql/compat.js';
 import { stringList } from './sql-text.js';
 

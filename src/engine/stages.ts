@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Stage } from '../pipeline/types.js';
-import type { StageOutput, StageOutputKind } from './run-events.js';
+import type { StageOutput, StageOutputKind } from '../core/run-events.js';
 import { classifyEngineError, interruptible } from './session.js';
 import { arrowTextExpression, formatTable, type Cell } from './table-format.js';
 import { quoteIdent } from './sql-text.js';

@@ -1,6 +1,6 @@
 /** Checks every stage's SQL of a pipeline without running anything. */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import type { Aqueduct } from '../pipeline/types.js';
 import { applySqlCompat } from './sql/compat.js';
 import { checkStageQuery } from './sql/check.js';

@@ -5,7 +5,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { executorMachine, type ExecutorEvent } from '../../machines/executor.machine.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
 import { runExecutionActor, type RunDeps } from './run-execution.actor.js';
 

@@ -6,8 +6,8 @@
 import WebSocket from 'ws';
 import { fromCallback } from 'xstate';
 import type { ConnectionEvent, LinkCommand } from '../../machines/orchestrator-connection.machine.js';
-import type { Logger } from '../log.js';
-import { scrubSecrets } from '../log.js';
+import type { Logger } from '../core/log.js';
+import { scrubSecrets } from '../core/log.js';
 import { decodeClientMessage } from '../protocol/decode.js';
 import type { ClientMessage } from '../protocol/messages.js';
 

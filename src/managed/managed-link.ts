@@ -7,7 +7,7 @@
 import { createActor, type Actor } from 'xstate';
 import { orchestratorConnectionMachine } from '../../machines/orchestrator-connection.machine.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { linkActor } from './link.actor.js';
 
 export const ORCHESTRATOR_CONNECTION = 'orchestrator';

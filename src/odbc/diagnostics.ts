@@ -4,8 +4,8 @@
  * say what was being done, and show each record as `SQLSTATE xxxxx: message`, with secrets
  * removed (the exact password values of the connection string, then the generic patterns).
  */
-import { ExecutorError, type ErrorCode } from '../errors.js';
-import { scrubSecrets } from '../log.js';
+import { ExecutorError, type ErrorCode } from '../core/errors.js';
+import { scrubSecrets } from '../core/log.js';
 
 export interface OdbcDiagnostic {
   state: string;

@@ -6,7 +6,7 @@
  * Only the small part of its API this project uses is typed here, so the project type-checks
  * without the package.
  */
-import { ExecutorError, type ErrorCode } from '../errors.js';
+import { ExecutorError, type ErrorCode } from '../core/errors.js';
 
 /** Column metadata from SQLDescribeCol. */
 export interface OdbcColumn {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { deliverableTo, type ExecutorMessage, type ProtocolVersion } from '../protocol/messages.js';
 import { decodeClientFrame } from './frames.js';
 import { usableRequest } from '../protocol/client-frame.js';

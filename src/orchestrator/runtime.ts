@@ -5,7 +5,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { orchestratorMachine } from '../../machines/orchestrator.machine.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ExecutorMessage } from '../protocol/messages.js';
 import type { FleetContext, FleetEvent, FleetInput, FleetSettings, OrchestratorMessage } from './fleet.js';
 

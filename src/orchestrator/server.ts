@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { FailureThrottle, keyMatches } from '../server/auth.js';
 import { AUTH_FAILED, createHttpApp, guardUpgrades, listen, protocolVersion, type TlsFiles } from '../server/http.js';
 import { executionBody, executorsBody, healthBody } from './api.js';

@@ -2,7 +2,7 @@
  * The `data_type` string grammar of PIPELINE_FORMAT.md §7 (the original's `DataType::from_str` and
  * `Display`), and the mapping of a parsed type onto DuckDB SQL type text.
  */
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import type { DataType, TimeUnit } from './types.js';
 
 export type DataTypeResult = { ok: true; type: DataType } | { ok: false; error: string };

@@ -1,7 +1,7 @@
 /**
  * Shared state of one decode: the findings collected so far and how to place a path in the source.
  */
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../core/errors.js';
 import type { RelativeLocations } from './location.js';
 
 export type PathSegment = string | number;

@@ -2,7 +2,7 @@
  * Decodes a parsed definition (plain JSON-like value) into the Aqueduct model with the original's
  * serde rules, collecting every error and warning with its path (PIPELINE_FORMAT.md).
  */
-import { type Diagnostic, ExecutorError, formatDiagnostic } from '../errors.js';
+import { type Diagnostic, ExecutorError, formatDiagnostic } from '../core/errors.js';
 import { DecodeContext, type Locator, type Path, formatPath, isPlainObject } from './decode-context.js';
 import { readDestination } from './decode-destination.js';
 import { type Reader, complete, readBool, readOption, readSeq, readString, readUsize } from './decode-scalars.js';

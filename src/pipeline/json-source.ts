@@ -2,7 +2,7 @@
  * JSON reader: a small strict JSON parser (RFC 8259, like serde_json) that records the position of
  * every value and key, and substitutes parameters inside strings and keys.
  */
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../core/errors.js';
 import type { Path } from './decode-context.js';
 import { formatPath } from './decode-context.js';
 import { LineIndex, type ParsedSource, PathIndex, setOwn, syntaxError } from './source-tree.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { type Diagnostic, ExecutorError } from '../errors.js';
+import { type Diagnostic, ExecutorError } from '../core/errors.js';
 import { decodeAqueduct } from './decode.js';
 import type { RelativeLocations } from './location.js';
 import { readJson } from './json-source.js';

@@ -2,7 +2,7 @@
  * What every format reader produces: the parsed (and substituted) value, a locator from paths to
  * source positions, and syntax errors in one shape.
  */
-import { type Diagnostic, ExecutorError } from '../errors.js';
+import { type Diagnostic, ExecutorError } from '../core/errors.js';
 import type { Locator, Path } from './decode-context.js';
 
 export type PipelineFormat = 'json' | 'yaml' | 'toml';

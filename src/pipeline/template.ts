@@ -3,7 +3,7 @@
  * values of the parsed tree (never in comments, never breaking quoting); any `${word}` left over
  * afterwards is a missing parameter.
  */
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 
 const LEFTOVER = /\$\{([A-Za-z0-9_]+)\}/g;
 

@@ -4,7 +4,7 @@
  * malformed with `protocol_error` (v2 peers only; the sender filters by version). Usable
  * requests are returned for the caller to turn into one event.
  */
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { Decoded } from './decode.js';
 import type { ClientMessage, ExecutorMessage } from './messages.js';
 

@@ -4,7 +4,7 @@
  * (answered with `protocol_error` to v2 peers, logged otherwise).
  */
 import { randomUUID } from 'node:crypto';
-import { formatDiagnostic, isExecutorError, type Diagnostic } from '../errors.js';
+import { formatDiagnostic, isExecutorError, type Diagnostic } from '../core/errors.js';
 import { decodeAqueduct } from '../pipeline/decode.js';
 import type { ClientMessage, ErrorReason } from './messages.js';
 

@@ -3,7 +3,7 @@
  * executor and CLI; version 2 adds messages only for peers that ask for them.
  */
 import type { Aqueduct } from '../pipeline/types.js';
-import type { ProgressEvent } from '../engine/run-events.js';
+import type { ProgressEvent } from '../core/run-events.js';
 
 export type ProtocolVersion = 1 | 2;
 

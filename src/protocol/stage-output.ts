@@ -1,5 +1,5 @@
 /** A stage output as protocol messages: start, body chunks of at most 32,000 characters, end. */
-import type { StageOutput } from '../engine/run-events.js';
+import type { StageOutput } from '../core/run-events.js';
 import { chunkByChars, type ExecutorMessage } from './messages.js';
 
 export function stageOutputMessages(executionId: string, o: StageOutput): ExecutorMessage[] {

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
 import { FailureThrottle, keyMatches } from './auth.js';
 import { AUTH_FAILED, createHttpApp, guardUpgrades, listen, protocolVersion, type TlsFiles } from './http.js';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
 import { decodeClientMessage } from '../protocol/decode.js';
 import { usableRequest } from '../protocol/client-frame.js';

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ProtocolVersion } from '../protocol/messages.js';
 import { keyMatches, type FailureThrottle } from './auth.js';
 

@@ -7,7 +7,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import { locationToPath } from '../pipeline/location.js';
 import { toDuckDbType } from '../pipeline/data-type.js';
 import type { Field, PartitionColumn, Source, SourceFileType } from '../pipeline/types.js';

@@ -1,5 +1,5 @@
 /** Registers one source in the run's session, as a table or view named after the source. */
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import type { Source } from '../pipeline/types.js';
 import type { EngineSession } from '../engine/session.js';
 import { interruptible } from '../engine/session.js';

@@ -17,7 +17,7 @@
  * are refused with a clear error rather than loaded wrong.
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { ExecutorError, isExecutorError } from '../errors.js';
+import { ExecutorError, isExecutorError } from '../core/errors.js';
 import type { Source } from '../pipeline/types.js';
 import type { RunLogLevel } from '../engine/session.js';
 import { cancelled } from '../engine/session.js';

@@ -10,7 +10,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import { openLocation, type OpenedLocation } from './open.js';
 import { contentTypeOf, deleteAll, formatBytes, TransferProgress, uploadAll, type UploadItem } from './transfer.js';
 import { StorageError } from './types.js';

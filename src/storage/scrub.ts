@@ -4,7 +4,7 @@
  * removes the exact credential values the store was configured with (raw, URL-encoded and
  * base64-decoded forms) and anything shaped like a secret parameter.
  */
-import { scrubSecrets } from '../log.js';
+import { scrubSecrets } from '../core/log.js';
 
 const MIN_SECRET_LENGTH = 4;
 

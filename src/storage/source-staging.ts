@@ -6,7 +6,7 @@
  */
 import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import { ExecutorError } from '../errors.js';
+import { ExecutorError } from '../core/errors.js';
 import { openLocation, type OpenedLocation } from './open.js';
 import { downloadAll, formatBytes, TransferProgress, type DownloadItem } from './transfer.js';
 import { StorageError, type ObjectMeta } from './types.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadPipelineText } from '../../src/pipeline/load.js';
 import { runPipeline, type RunOutcome, type RunPipelineOptions } from '../../src/engine/run-pipeline.js';
-import type { ProgressEvent, StageOutput } from '../../src/engine/run-events.js';
+import type { ProgressEvent, StageOutput } from '../../src/core/run-events.js';
 
 export { REPO, FIXTURES } from './paths.js';
 

@@ -7,7 +7,7 @@
  */
 import WebSocket from 'ws';
 import type { ExecutorMessage } from '../../protocol/messages.js';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../core/version.js';
 import type { ExecutorTarget, RemoteTuning } from './target.js';
 import { decodeExecutorFrame } from '../../protocol/wire.js';
 

@@ -1,5 +1,5 @@
 /** Turning connection failures into the CLI's lines and exit codes (shared by `run --executor` and `cancel`). */
-import { toExecutorError } from '../../errors.js';
+import { toExecutorError } from '../../core/errors.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { messages, remoteMessages } from '../messages.js';
 import { type ConnectFailure, ConnectError } from './connection.js';

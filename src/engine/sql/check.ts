@@ -17,7 +17,7 @@
  * registered, not here.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ExecutorError } from '../../errors.js';
+import { ExecutorError } from '../../core/errors.js';
 import { tokenize, TokenView } from './tokens.js';
 
 /** First words of the statements that are queries. */

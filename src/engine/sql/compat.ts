@@ -21,7 +21,7 @@
  * under 1 ms, and a second call on an instance that has the macros about 2 ms.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ExecutorError } from '../../errors.js';
+import { ExecutorError } from '../../core/errors.js';
 import { MACROS_SQL, MACROS_VERSION } from './macros.js';
 import { SESSION_SETTINGS, settingsSql } from './settings.js';
 import { registerUdfs } from './udfs.js';

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineSession } from '../../../src/engine/session.js';
 import { registerSource } from '../../../src/sources/index.js';
-import { silentLogger } from '../../../src/log.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { runYaml } from '../../support/engine.js';
 import { PG_SECURE_PASSWORD, PG_SECURE_USER, startPostgres, type PgServer } from '../../support/postgres.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { EngineSession } from '../../../src/engine/session.js';
 import { registerSource } from '../../../src/sources/index.js';
 import { loadOdbc } from '../../../src/odbc/driver.js';
-import { silentLogger } from '../../../src/log.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { runYaml, tempDir } from '../../support/engine.js';
 
 let dir: string;

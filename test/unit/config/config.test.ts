@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import {
   ConfigError, ConfigHelp, describeConfig, loadExecutorConfig, parseLogLevel, type ExecutorConfig,
 } from '../../../src/config.js';
-import { VERSION } from '../../../src/version.js';
+import { VERSION } from '../../../src/core/version.js';
 
 // fixtures/: a throwaway self-signed EC certificate for localhost (cert.pem, key.pem), an unrelated
 // key (other-key.pem) and the same key encrypted with a passphrase (encrypted-key.pem). Test use only.

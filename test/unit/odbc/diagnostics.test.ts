@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeOdbcError, odbcFailure, redact } from '../../../src/odbc/diagnostics.js';
-import { scrubSecrets } from '../../../src/log.js';
+import { scrubSecrets } from '../../../src/core/log.js';
 
 function odbcError(message: string, records: Array<{ state: string; code: number; message: string }>): Error {
   return Object.assign(new Error(message), { odbcErrors: records });

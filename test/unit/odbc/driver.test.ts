@@ -1,7 +1,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOdbc, setOdbcLoader, type OdbcModule } from '../../../src/odbc/driver.js';
-import { ExecutorError } from '../../../src/errors.js';
+import { ExecutorError } from '../../../src/core/errors.js';
 
 afterEach(() => setOdbcLoader(null));
 

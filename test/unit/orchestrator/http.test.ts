@@ -1,7 +1,7 @@
 /** The orchestrator's HTTP API through fastify's inject (no sockets), over a runtime fed events directly. */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../../src/log.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { FailureThrottle } from '../../../src/server/auth.js';
 import { createOrchestratorRuntime } from '../../../src/orchestrator/runtime.js';
 import { createOrchestratorApp } from '../../../src/orchestrator/server.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { displayDataType, parseDataType, toDuckDbType, tryParseDataType } from '../../../src/pipeline/data-type.js';
-import { ExecutorError } from '../../../src/errors.js';
+import { ExecutorError } from '../../../src/core/errors.js';
 
 /** [input, Display output] for every accepted spelling of PIPELINE_FORMAT.md §7. */
 const DISPLAY_ROWS: Array<[string, string]> = [

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Diagnostic, ExecutorError } from '../../../src/errors.js';
+import { type Diagnostic, ExecutorError } from '../../../src/core/errors.js';
 import { type DecodeResult, decodeAqueduct } from '../../../src/pipeline/decode.js';
 
 export const CWD = '/srv/work';

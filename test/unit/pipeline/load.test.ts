@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ExecutorError } from '../../../src/errors.js';
+import { ExecutorError } from '../../../src/core/errors.js';
 import {
   loadPipelineFile, loadPipelineText, parseParams, pipelineFormatFromPath, type PipelineFormat,
 } from '../../../src/pipeline/load.js';

@@ -1,7 +1,7 @@
 /** checkStageQuery: exactly one read-only query, checked by DuckDB's parser without binding. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ExecutorError } from '../../../src/errors.js';
+import { ExecutorError } from '../../../src/core/errors.js';
 import { checkStageQuery, statementKinds } from '../../../src/engine/sql/check.js';
 import { type CompatDb, openCompatDb } from './helpers.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { getStaticTOMLValue, parseTOML } from 'toml-eslint-parser';
 import { parse as parseYaml } from 'yaml';
-import { ExecutorError } from '../../../src/errors.js';
+import { ExecutorError } from '../../../src/core/errors.js';
 import { checkStageQuery } from '../../../src/engine/sql/check.js';
 import { rewriteSql } from '../../../src/engine/sql/rewrite.js';
 import { type CompatDb, openCompatDb, UPSTREAM } from './helpers.js';
