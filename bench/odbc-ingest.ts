@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { EngineSession } from '../src/engine/session.js';
 import { registerSource } from '../src/sources/index.js';
-import { runPipeline } from '../src/engine/run-pipeline.js';
+import { runPipeline } from '../src/run/run-pipeline.js';
 import { loadPipelineText } from '../src/pipeline/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { FETCH_ROWS } from '../src/sources/odbc.js';

@@ -28,7 +28,7 @@ import { Storage } from '@google-cloud/storage';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openLocation } from '../src/storage/open.js';
 import { downloadAll, uploadAll } from '../src/storage/transfer.js';
-import { runPipeline } from '../src/engine/run-pipeline.js';
+import { runPipeline } from '../src/run/run-pipeline.js';
 import { loadPipelineText } from '../src/pipeline/load.js';
 import { tempDir } from '../test/support/engine.js';
 import { startAzurite, startFakeGcs, startS3 } from '../test/support/emulators.js';

@@ -33,10 +33,10 @@ import {
   Draft, initialContext, isTerminalState, newExecution, own, timerIds, unique, executorState,
   type ExecutionRecord, type ExecutionState, type ExecutorRecord, type FleetContext, type FleetEmitted,
   type FleetEvent, type FleetSettings,
-} from '../src/orchestrator/fleet.js';
+} from './orchestrator-fleet.js';
 import { isTerminal, type ExecutorMessage } from '../src/protocol/messages.js';
 
-export type { FleetContext, FleetEmitted, FleetEvent, FleetSettings } from '../src/orchestrator/fleet.js';
+export type { FleetContext, FleetEmitted, FleetEvent, FleetSettings } from './orchestrator-fleet.js';
 
 /** The part of XState's `enqueue` a rule's result is written with. */
 interface Enqueue {

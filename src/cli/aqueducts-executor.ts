@@ -3,7 +3,7 @@
  * `aqueducts-executor`: the composition root. Configuration is compiled once; signal handlers
  * are installed here and only here; this is the only place that exits the process.
  */
-import { describeConfig, loadExecutorConfig } from '../config.js';
+import { describeConfig, loadExecutorConfig } from '../config/executor.js';
 import { configOrExit, listenOrExit, onShutdownSignal } from './process.js';
 import { createLogger } from '../core/log.js';
 import { createExecutorRuntime } from '../executor/runtime.js';

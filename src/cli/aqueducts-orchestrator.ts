@@ -4,7 +4,7 @@
  * are installed here and only here; this is the only place that exits the process.
  */
 import { createLogger } from '../core/log.js';
-import { describeOrchestratorConfig, loadOrchestratorConfig } from '../orchestrator/config.js';
+import { describeOrchestratorConfig, loadOrchestratorConfig } from '../config/orchestrator.js';
 import { configOrExit, listenOrExit, onShutdownSignal } from './process.js';
 import { createOrchestratorRuntime } from '../orchestrator/runtime.js';
 import { startOrchestratorServer } from '../orchestrator/server.js';

@@ -3,7 +3,7 @@
  * exit (0 for --help/--version, 2 with one line for invalid configuration), and install the one
  * SIGTERM/SIGINT handler that stops the program in order and exits 0.
  */
-import { ConfigError, ConfigHelp } from '../config-error.js';
+import { ConfigError, ConfigHelp } from '../config/error.js';
 import type { Logger } from '../core/log.js';
 
 export function configOrExit<T>(load: () => T): T {

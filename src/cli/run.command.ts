@@ -1,6 +1,6 @@
 /** `aqueducts run`: runs a pipeline locally, or on a remote executor with `--executor`. */
 import { loadForCli, printError } from './load-pipeline.js';
-import { runPipeline } from '../engine/run-pipeline.js';
+import { runPipeline } from '../run/run-pipeline.js';
 import { ExitCode, type CliIo } from './io.js';
 import { messages, progressLine, stageOutputText } from './messages.js';
 import { remoteRunAction } from './remote/remote-run.command.js';

@@ -5,7 +5,7 @@
  */
 import { fromCallback } from 'xstate';
 import type { RunActorEvent, RunInput, RunOutcome } from '../../machines/executor.machine.js';
-import { runPipeline } from '../engine/run-pipeline.js';
+import { runPipeline } from '../run/run-pipeline.js';
 import { scrubSecrets, type Logger } from '../core/log.js';
 import type { ErrorReason, ExecutorMessage } from '../protocol/messages.js';
 import { stageOutputMessages } from '../protocol/stage-output.js';

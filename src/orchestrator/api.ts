@@ -2,7 +2,7 @@
  * The JSON bodies of the orchestrator's HTTP API, from its state. Times are RFC 3339 (UTC).
  * Nothing here reveals pipelines or keys.
  */
-import { executorState, isTerminalState, own, type FleetContext } from './fleet.js';
+import { executorState, isTerminalState, own, type FleetContext } from '../../machines/orchestrator-fleet.js';
 
 const time = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

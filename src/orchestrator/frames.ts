@@ -11,7 +11,7 @@
 import { decodeClientMessage, isUuid, textOf, type Decoded } from '../protocol/decode.js';
 import { decodeExecutorFrame, executionRequestFrame } from '../protocol/wire.js';
 import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
-import type { OrchestratorMessage, Registration } from './fleet.js';
+import type { OrchestratorMessage, Registration } from '../../machines/orchestrator-fleet.js';
 
 export function decodeClientFrame(raw: unknown): Decoded {
   return decodeClientMessage(raw, { cwd: '/', relativeLocations: 'keep' });

@@ -8,8 +8,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../core/log.js';
-import { FailureThrottle, keyMatches } from '../server/auth.js';
-import { AUTH_FAILED, createHttpApp, guardUpgrades, listen, protocolVersion, type TlsFiles } from '../server/http.js';
+import { FailureThrottle, keyMatches } from '../http/auth.js';
+import { AUTH_FAILED, createHttpApp, guardUpgrades, listen, protocolVersion, type TlsFiles } from '../http/server.js';
 import { executionBody, executorsBody, healthBody } from './api.js';
 import { ClientLinks } from './client-links.js';
 import { ExecutorLinks } from './executor-links.js';

@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../core/log.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
-import { FailureThrottle, keyMatches } from './auth.js';
-import { AUTH_FAILED, createHttpApp, guardUpgrades, listen, protocolVersion, type TlsFiles } from './http.js';
+import { FailureThrottle, keyMatches } from '../http/auth.js';
+import { AUTH_FAILED, createHttpApp, guardUpgrades, listen, protocolVersion, type TlsFiles } from '../http/server.js';
 import { ConnectionRegistry } from './connections.js';
 
 export interface StandaloneServerOptions {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPipelineFile } from '../../src/pipeline/load.js';
-import { runPipeline } from '../../src/engine/run-pipeline.js';
+import { runPipeline } from '../../src/run/run-pipeline.js';
 import { FIXTURES, query, tempDir } from '../support/engine.js';
 import { freePort } from '../support/postgres.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadPipelineText } from '../../src/pipeline/load.js';
-import { runPipeline, type RunOutcome, type RunPipelineOptions } from '../../src/engine/run-pipeline.js';
+import { runPipeline, type RunOutcome, type RunPipelineOptions } from '../../src/run/run-pipeline.js';
 import type { ProgressEvent, StageOutput } from '../../src/core/run-events.js';
 
 export { REPO, FIXTURES } from './paths.js';

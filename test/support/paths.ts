@@ -8,3 +8,5 @@ import { fileURLToPath } from 'node:url';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.join(REPO, 'test/fixtures');
 export const UPSTREAM = path.join(FIXTURES, 'upstream');
+/** Test-only TLS material: self-signed certificates and keys that protect nothing. */
+export const TLS = path.join(FIXTURES, 'tls');

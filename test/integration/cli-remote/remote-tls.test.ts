@@ -1,6 +1,6 @@
 /**
  * wss:// executors with a self-signed certificate, against a scripted peer (scripted-executor.ts).
- * fixtures/localhost-{cert,key}.pem: a test-only self-signed pair for localhost and 127.0.0.1,
+ * test/fixtures/tls/localhost-{cert,key}.pem: a test-only self-signed pair for localhost and 127.0.0.1,
  * valid 2000–2100 (made with `openssl ca -selfsign -startdate 20000101000000Z`); it protects nothing.
  */
 import { test } from 'node:test';
@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { cancelAction } from '../../../src/cli/remote/cancel.command.js';
 import { remoteRunAction } from '../../../src/cli/remote/remote-run.command.js';
 import { FAST, captureIo, startScriptedExecutor } from './scripted-executor.js';
+import { TLS } from '../../support/paths.js';
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const FIXTURES = TLS;
 const CERT = path.join(FIXTURES, 'localhost-cert.pem');
 const tls = { key: readFileSync(path.join(FIXTURES, 'localhost-key.pem'), 'utf8'), cert: readFileSync(CERT, 'utf8') };
 const KEY = 'tls-key';
@@ -68,7 +69,7 @@ test('cancel over wss:// with --ca-cert', async (t) => {
 
 test('--ca-cert that is not a PEM certificate is a usage error', async () => {
   const io = captureIo();
-  const code = await cancelAction({ executor: 'wss://127.0.0.1:1', apiKey: KEY, executionId: ID, caCert: path.join(FIXTURES, '..', 'scripted-executor.ts') }, io, {}, FAST);
+  const code = await cancelAction({ executor: 'wss://127.0.0.1:1', apiKey: KEY, executionId: ID, caCert: path.join(path.dirname(fileURLToPath(import.meta.url)), 'scripted-executor.ts') }, io, {}, FAST);
   assert.equal(code, 2);
   assert.match(io.errLines[0]!, /^error: --ca-cert .*scripted-executor\.ts is not a PEM certificate \(expected -----BEGIN CERTIFICATE-----\)$/);
 });

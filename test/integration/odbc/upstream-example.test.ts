@@ -19,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPipelineFile } from '../../../src/pipeline/load.js';
 import { serializeAqueduct } from '../../../src/pipeline/serialize.js';
-import { runPipeline } from '../../../src/engine/run-pipeline.js';
+import { runPipeline } from '../../../src/run/run-pipeline.js';
 import { FIXTURES, REPO, query, tempDir } from '../../support/engine.js';
 import { Client, startExecutor } from '../../support/executor.js';
 import { PG_SECURE_PASSWORD, PG_SECURE_USER, startPostgres, type PgServer } from '../../support/postgres.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { loadPipelineText } from '../../../src/pipeline/load.js';
 import { serializeAqueduct } from '../../../src/pipeline/serialize.js';
 import { Client } from '../../support/executor.js';
-import { REPO } from '../../support/paths.js';
+import { TLS } from '../../support/paths.js';
 import {
   CLIENT_KEY, ScriptedExecutor, startOrchestrator, successScript, type OrchestratorProcess,
 } from '../../support/orchestrator.js';
@@ -142,7 +142,7 @@ test('SIGTERM: clients and executors are closed with 1001, exit 0; runs on execu
 });
 
 test('TLS: wss:// for clients and executors, https:// for the API', async () => {
-  const fixtures = path.join(REPO, 'test/integration/cli-remote/fixtures');
+  const fixtures = TLS;
   const ca = readFileSync(path.join(fixtures, 'localhost-cert.pem'), 'utf8');
   const o = await startOrchestrator(['--tls-cert', path.join(fixtures, 'localhost-cert.pem'), '--tls-key', path.join(fixtures, 'localhost-key.pem')]);
   try {

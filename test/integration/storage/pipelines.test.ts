@@ -11,7 +11,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertSucceeded, query, runYaml, tempDir, type RunRecord } from '../../support/engine.js';
 import { startAzurite, startFakeGcs, startS3 } from '../../support/emulators.js';
-import type { RunPipelineOptions } from '../../../src/engine/run-pipeline.js';
+import type { RunPipelineOptions } from '../../../src/run/run-pipeline.js';
 
 interface StoreUnderTest {
   /** Root URL of the test bucket, e.g. `s3://data`. */

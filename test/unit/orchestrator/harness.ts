@@ -5,7 +5,7 @@
  */
 import { createActor, SimulatedClock } from 'xstate';
 import { orchestratorMachine } from '../../../machines/orchestrator.machine.js';
-import type { FleetInput, FleetSettings, OrchestratorMessage, Registration } from '../../../src/orchestrator/fleet.js';
+import type { FleetInput, FleetSettings, OrchestratorMessage, Registration } from '../../../machines/orchestrator-fleet.js';
 import type { Aqueduct } from '../../../src/pipeline/types.js';
 import type { ExecutorMessage, ExecutorState } from '../../../src/protocol/messages.js';
 

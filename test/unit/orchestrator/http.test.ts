@@ -2,7 +2,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../src/core/log.js';
-import { FailureThrottle } from '../../../src/server/auth.js';
+import { FailureThrottle } from '../../../src/http/auth.js';
 import { createOrchestratorRuntime } from '../../../src/orchestrator/runtime.js';
 import { createOrchestratorApp } from '../../../src/orchestrator/server.js';
 import { DEFAULT_SETTINGS, pipeline } from './harness.js';

@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { scrubSecrets } from './core/log.js';
-import { ConfigError } from './config-error.js';
-import { bindAddress, fsReason, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './config-values.js';
+import { scrubSecrets } from '../core/log.js';
+import { ConfigError } from './error.js';
+import { bindAddress, fsReason, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './values.js';
 
-export { ConfigError, ConfigHelp } from './config-error.js';
+export { ConfigError, ConfigHelp } from './error.js';
 
 export type ExecutorMode = 'standalone' | 'managed';
 

@@ -3,17 +3,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   ConfigError, ConfigHelp, describeConfig, loadExecutorConfig, parseLogLevel, type ExecutorConfig,
-} from '../../../src/config.js';
+} from '../../../src/config/executor.js';
 import { VERSION } from '../../../src/core/version.js';
+import { TLS } from '../../support/paths.js';
 
-// fixtures/: a throwaway self-signed EC certificate for localhost (cert.pem, key.pem), an unrelated
+// test/fixtures/tls/config-*.pem: a throwaway self-signed EC certificate for localhost (cert.pem, key.pem), an unrelated
 // key (other-key.pem) and the same key encrypted with a passphrase (encrypted-key.pem). Test use only.
-const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const CERT = path.join(fixtures, 'cert.pem');
-const KEY = path.join(fixtures, 'key.pem');
+const fixtures = TLS;
+const CERT = path.join(fixtures, 'config-cert.pem');
+const KEY = path.join(fixtures, 'config-key.pem');
 const SECRET = 's3cr3t-Key_value';
 const ID = '0b8e5f4c-2a1d-4c3e-9f00-1234567890ab';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'aqueducts-config-test-'));
@@ -306,9 +306,9 @@ test('TLS: an unreadable key file is named', { skip: process.getuid?.() === 0 ? 
 test('TLS: contents are checked (PEM certificate, unencrypted key, matching pair)', () => {
   fails([], { API_KEY: SECRET, TLS_CERT: KEY, TLS_KEY: KEY }, `invalid TLS_CERT ${JSON.stringify(KEY)}: not a PEM certificate`);
   fails([], { API_KEY: SECRET, TLS_CERT: CERT, TLS_KEY: CERT }, `invalid TLS_KEY ${JSON.stringify(CERT)}: not an unencrypted PEM private key`);
-  const encrypted = path.join(fixtures, 'encrypted-key.pem');
+  const encrypted = path.join(fixtures, 'config-encrypted-key.pem');
   fails([], { API_KEY: SECRET, TLS_CERT: CERT, TLS_KEY: encrypted }, `invalid TLS_KEY ${JSON.stringify(encrypted)}: not an unencrypted PEM private key`);
-  const other = path.join(fixtures, 'other-key.pem');
+  const other = path.join(fixtures, 'config-other-key.pem');
   fails(['--tls-key', other], { API_KEY: SECRET, TLS_CERT: CERT },
     `--tls-key ${JSON.stringify(other)} is not the private key of the certificate in TLS_CERT ${JSON.stringify(CERT)}`);
 });

@@ -13,11 +13,11 @@ import type { Aqueduct, Stage } from '../pipeline/types.js';
 import { registerSource } from '../sources/index.js';
 import { checkDestination, planDestination, writeDestination, type DestinationPlan } from '../destinations/index.js';
 import type { ProgressEvent, StageOutput } from '../core/run-events.js';
-import { EngineSession, type RunLogListener } from './session.js';
-import { referencedTables, runStage } from './stages.js';
-import { quoteIdent } from './sql-text.js';
-import { rewriteSql } from './sql/rewrite.js';
-import { checkStageQuery } from './sql/check.js';
+import { EngineSession, type RunLogListener } from '../engine/session.js';
+import { referencedTables, runStage } from '../engine/stages.js';
+import { quoteIdent } from '../engine/sql-text.js';
+import { rewriteSql } from '../engine/sql/rewrite.js';
+import { checkStageQuery } from '../engine/sql/check.js';
 
 export interface RunPipelineOptions {
   pipeline: Aqueduct;

@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   ConfigError, ConfigHelp, describeOrchestratorConfig, loadOrchestratorConfig, parseOrchestratorLogLevel,
-} from '../../../src/orchestrator/config.js';
+} from '../../../src/config/orchestrator.js';
+import { TLS } from '../../support/paths.js';
 
-const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../config/fixtures');
+const fixtures = TLS;
 const KEYS = { CLIENT_API_KEY: 'client-s3cret', EXECUTOR_SECRET: 'executor-s3cret' };
 type Env = Record<string, string | undefined>;
 
@@ -68,16 +68,16 @@ test('invalid values: one line naming the flag or variable; secrets never appear
   fails(['--executor-lost-grace', '1e3'], KEYS, 'invalid --executor-lost-grace "1e3": expected a number of seconds between 0 and 86400');
   fails(['--max-message-bytes', '10'], KEYS, 'invalid --max-message-bytes "10": expected an integer ≥ 1024');
   fails(['--log-level', 'loud'], KEYS, 'invalid --log-level "loud": expected trace, debug, info, warn, error or off, or directives such as warn,aqueducts_orchestrator=debug');
-  fails(['--tls-cert', path.join(fixtures, 'cert.pem')], KEYS, 'TLS needs a certificate and a key: --tls-cert is set but neither --tls-key nor TLS_KEY');
+  fails(['--tls-cert', path.join(fixtures, 'config-cert.pem')], KEYS, 'TLS needs a certificate and a key: --tls-cert is set but neither --tls-key nor TLS_KEY');
   fails(['--history-size', 'executor-s3cret'], KEYS, 'invalid --history-size "[redacted]": expected an integer ≥ 0');
   fails(['--client-api-key=abc123', '--executor-secret', 'x', '--nope=abc123'], {}, "unknown option '--nope'");
 });
 
 test('TLS: both files, read and checked at start-up', () => {
-  const c = loadOrchestratorConfig(['--tls-cert', path.join(fixtures, 'cert.pem'), '--tls-key', path.join(fixtures, 'key.pem')], KEYS);
+  const c = loadOrchestratorConfig(['--tls-cert', path.join(fixtures, 'config-cert.pem'), '--tls-key', path.join(fixtures, 'config-key.pem')], KEYS);
   assert.match(c.tls!.cert, /BEGIN CERTIFICATE/);
   assert.equal(describeOrchestratorConfig(c).tls, true);
-  assert.throws(() => loadOrchestratorConfig(['--tls-cert', path.join(fixtures, 'cert.pem'), '--tls-key', path.join(fixtures, 'other-key.pem')], KEYS), /is not the private key/);
+  assert.throws(() => loadOrchestratorConfig(['--tls-cert', path.join(fixtures, 'config-cert.pem'), '--tls-key', path.join(fixtures, 'config-other-key.pem')], KEYS), /is not the private key/);
 });
 
 test('the log-safe description has no keys; --help and --version are not errors', () => {

@@ -4,8 +4,8 @@
  * environment. Anything invalid is a ConfigError with a one-line message naming the flag or
  * variable and its value, never a secret's value. Nothing here exits or writes output.
  */
-import { ConfigError, formatBind } from '../config.js';
-import { bindAddress, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from '../config-values.js';
+import { ConfigError, formatBind } from './executor.js';
+import { bindAddress, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './values.js';
 
 /**
  * A level, or Rust env_logger directives as for the executor; the directive for
@@ -15,7 +15,7 @@ export function parseOrchestratorLogLevel(spec: string): OrchestratorLogLevel | 
   return parseRustLog(spec, 'aqueducts_orchestrator', ORCHESTRATOR_DEFAULTS.logLevel);
 }
 
-export { ConfigError, ConfigHelp } from '../config.js';
+export { ConfigError, ConfigHelp } from './executor.js';
 
 export type OrchestratorLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FailureThrottle, keyMatches } from '../../../src/server/auth.js';
+import { FailureThrottle, keyMatches } from '../../../src/http/auth.js';
 
 test('keys match only exactly', () => {
   assert.equal(keyMatches('secret', 'secret'), true);

@@ -7,8 +7,8 @@
  * changes nothing but a last-seen time copies only the small executor map). It collects what the
  * step emits and the timers it sets; the machine turns those into XState actions.
  */
-import type { Aqueduct } from '../pipeline/types.js';
-import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
+import type { Aqueduct } from '../src/pipeline/types.js';
+import type { ExecutorMessage, ExecutorState } from '../src/protocol/messages.js';
 
 export type ExecutionState = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'executor_lost';
 export type FleetExecutorState = 'idle' | 'busy' | 'draining' | 'disconnected';

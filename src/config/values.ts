@@ -7,8 +7,8 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, ConfigHelp } from './config-error.js';
-import { VERSION } from './core/version.js';
+import { ConfigError, ConfigHelp } from './error.js';
+import { VERSION } from '../core/version.js';
 
 /** A configured value and where it came from (`--flag` or `VARIABLE`). */
 export interface Setting {
