@@ -342,10 +342,14 @@ const aliasAs: Pass = (v) => {
 
 // ------------------------------------------------------------------------------------------------
 
-const PASSES: readonly Pass[] = [
+/** The passes in the order they run, keyed by rule id (the ids docs/sql.md lists). */
+const PASSES: Readonly<Record<string, Pass>> = {
   overlayCommaForm, namedStruct, arrowCast, jsonGetCast, approxPercentileWithinGroup, firstLastValue,
   chronoFormats, likeEscape, regexOperators, starExcept, aliasAs,
-];
+};
+
+/** The ids of the rewrite rules, in the order they run. */
+export const REWRITE_RULES: readonly string[] = Object.freeze(Object.keys(PASSES));
 
 /** Upper bound on rewrites of one pass, against a pass that would not converge. */
 const MAX_STEPS = 10_000;
@@ -358,7 +362,7 @@ export function rewriteSql(sql: string): string {
   let out = sql;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const before = out;
-    for (const pass of PASSES) {
+    for (const pass of Object.values(PASSES)) {
       for (let step = 0; step < MAX_STEPS; step++) {
         const next = pass(new TokenView(tokenize(out)));
         if (next === undefined || next === out) break;
