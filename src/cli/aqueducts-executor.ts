@@ -4,7 +4,7 @@
  * are installed here and only here; this is the only place that exits the process.
  */
 import { describeConfig, loadExecutorConfig } from '../config/executor.js';
-import { configOrExit, listenOrExit, onShutdownSignal } from './process.js';
+import { configOrExit, listenOrExit, onShutdownSignal, quietSdkVersionNotice } from './process.js';
 import { createLogger } from '../core/log.js';
 import { createExecutorRuntime } from '../executor/runtime.js';
 import { startServer } from '../server/app.js';
@@ -14,6 +14,7 @@ import { VERSION } from '../core/version.js';
 const LINK_STOP_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
+  quietSdkVersionNotice();
   const config = configOrExit(() => loadExecutorConfig(process.argv.slice(2), process.env));
   const log = createLogger(config.logLevel);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

@@ -12,6 +12,9 @@ import { API_KEY_ENV } from './remote/target.js';
 import { validateAction } from './validate.command.js';
 import { schemaAction } from './schema.command.js';
 import { VERSION } from '../core/version.js';
+import { quietSdkVersionNotice } from './process.js';
+
+quietSdkVersionNotice();
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

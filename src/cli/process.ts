@@ -6,6 +6,16 @@
 import { ConfigError, ConfigHelp } from '../config/error.js';
 import type { Logger } from '../core/log.js';
 
+/**
+ * On Node 20 the AWS SDK warns, once per process, that its releases after January 2027 will need
+ * Node 22. The SDK's version is pinned in package-lock.json, and the multi-line warning would
+ * break the executor's JSON-lines stderr. The programs call this at start-up (no module changes
+ * the environment when imported); an operator who sets the variable keeps their choice.
+ */
+export function quietSdkVersionNotice(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 export function configOrExit<T>(load: () => T): T {
   try {
     return load();

@@ -10,9 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { scrubSecrets } from '../core/log.js';
+import { isUuid } from '../core/ids.js';
+import { redactQuoted, redactSecrets } from '../core/redact.js';
 import { ConfigError } from './error.js';
-import { bindAddress, fsReason, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './values.js';
+import { bindAddress, fsReason, integer, invalid, logLevelOf, parseFlags, parseRustLog, formatBind, secretValues, settingLookup, show, tlsFiles, type Setting } from './values.js';
 
 export { ConfigError, ConfigHelp } from './error.js';
 
@@ -48,8 +49,6 @@ export interface ExecutorConfig {
   readonly spillDir: string;
 }
 
-
-
 export const DEFAULTS = Object.freeze({
   mode: 'standalone' as ExecutorMode,
   bindAddress: '0.0.0.0:3031',
@@ -81,11 +80,11 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 export function loadExecutorConfig(argv: string[], env: Record<string, string | undefined>): ExecutorConfig {
-  const secrets = apiKeyCandidates(argv, env);
+  const secrets = secretValues(argv, env, [OPTIONS.apiKey]);
   try {
     return compile(parseFlags('aqueducts-executor', 'Executes Aqueducts pipelines next to the data (standalone server or managed by an orchestrator).', OPTIONS, argv), env);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(redact(e.message, secrets));
+    if (e instanceof ConfigError) throw new ConfigError(redactQuoted(e.message, secrets));
     throw e;
   }
 }
@@ -165,11 +164,6 @@ export function describeConfig(c: ExecutorConfig): Record<string, unknown> {
   };
 }
 
-/** `host:port`, with brackets around an IPv6 host. */
-export function formatBind(bind: { host: string; port: number }): string {
-  return bind.host.includes(':') ? `[${bind.host}]:${bind.port}` : `${bind.host}:${bind.port}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Flags
 
@@ -209,8 +203,6 @@ function gigabytes(s: Setting): number {
   return n;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * A level (`info`), or Rust env_logger/tracing directives (`warn,aqueducts_executor=debug`): the
  * directive for `aqueducts_executor` wins, then `aqueducts`, then the bare level, then `info`.
@@ -221,7 +213,7 @@ export function parseLogLevel(spec: string): ExecutorLogLevel | undefined {
 }
 
 function uuid(s: Setting): string {
-  if (!UUID.test(s.value)) throw invalid(s, 'expected a UUID such as 123e4567-e89b-12d3-a456-426614174000');
+  if (!isUuid(s.value)) throw invalid(s, 'expected a UUID such as 123e4567-e89b-12d3-a456-426614174000');
   return s.value.toLowerCase();
 }
 
@@ -253,22 +245,9 @@ function safeUrl(text: string): string {
     const url = new URL(text);
     url.username = '';
     url.password = '';
-    return scrubSecrets(url.toString());
+    return redactSecrets(url.toString());
   } catch {
-    return scrubSecrets(text.replace(/\/\/[^/@\s]*@/, '//'));
+    return redactSecrets(text.replace(/\/\/[^/@\s]*@/, '//'));
   }
 }
 
-/** Every value the API key might have been given as, so no message can ever carry it. */
-function apiKeyCandidates(argv: string[], env: Record<string, string | undefined>): string[] {
-  const found = [env.API_KEY];
-  argv.forEach((arg, i) => {
-    if (arg === '--api-key') found.push(argv[i + 1]);
-    else if (arg.startsWith('--api-key=')) found.push(arg.slice('--api-key='.length));
-  });
-  return found.filter((s): s is string => s !== undefined && s.trim() !== '');
-}
-
-function redact(message: string, secrets: string[]): string {
-  return secrets.reduce((m, s) => m.split(s).join('[redacted]'), message);
-}

@@ -4,8 +4,9 @@
  * environment. Anything invalid is a ConfigError with a one-line message naming the flag or
  * variable and its value, never a secret's value. Nothing here exits or writes output.
  */
-import { ConfigError, formatBind } from './executor.js';
-import { bindAddress, integer, invalid, logLevelOf, parseFlags, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './values.js';
+import { redactQuoted } from '../core/redact.js';
+import { ConfigError } from './error.js';
+import { bindAddress, formatBind, integer, invalid, logLevelOf, parseFlags, parseRustLog, secretValues, settingLookup, show, tlsFiles, type Setting } from './values.js';
 
 /**
  * A level, or Rust env_logger directives as for the executor; the directive for
@@ -15,7 +16,7 @@ export function parseOrchestratorLogLevel(spec: string): OrchestratorLogLevel | 
   return parseRustLog(spec, 'aqueducts_orchestrator', ORCHESTRATOR_DEFAULTS.logLevel);
 }
 
-export { ConfigError, ConfigHelp } from './executor.js';
+export { ConfigError, ConfigHelp } from './error.js';
 
 export type OrchestratorLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -68,7 +69,7 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 export function loadOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig {
-  const secrets = secretCandidates(argv, env);
+  const secrets = secretValues(argv, env, [OPTIONS.clientApiKey, OPTIONS.executorSecret]);
   try {
     return compile(parseFlags('aqueducts-orchestrator', 'Dispatches Aqueducts pipelines from clients to a fleet of managed executors.', OPTIONS, argv), env);
   } catch (e) {
@@ -141,24 +142,3 @@ function seconds(s: Setting, min: number): number {
   return n;
 }
 
-/**
- * Values appear in messages only quoted ("…" from `show`, '…' from commander): a secret found in a
- * quoted part is replaced, and the fixed text around it is left alone (a one-letter secret must
- * not garble the message).
- */
-function redactQuoted(message: string, secrets: string[]): string {
-  const redact = (quoted: string) => secrets.reduce((q, secret) => q.split(secret).join('[redacted]'), quoted);
-  return message.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, redact);
-}
-
-/** Every value a key or secret may have been given as, so no message can ever carry one. */
-function secretCandidates(argv: string[], env: Record<string, string | undefined>): string[] {
-  const found = [env.CLIENT_API_KEY, env.EXECUTOR_SECRET];
-  argv.forEach((arg, i) => {
-    for (const flag of ['--client-api-key', '--executor-secret']) {
-      if (arg === flag) found.push(argv[i + 1]);
-      else if (arg.startsWith(`${flag}=`)) found.push(arg.slice(flag.length + 1));
-    }
-  });
-  return found.filter((s): s is string => s !== undefined && s.trim() !== '');
-}

@@ -184,3 +184,23 @@ export function settingLookup<K extends string>(
     return undefined;
   };
 }
+
+/** `host:port`, with brackets around an IPv6 host. */
+export function formatBind(bind: { host: string; port: number }): string {
+  return bind.host.includes(':') ? `[${bind.host}]:${bind.port}` : `${bind.host}:${bind.port}`;
+}
+
+/**
+ * Every value the secret options may have been given as (flag, `--flag=value`, variable), read
+ * from the raw arguments, so no configuration message can ever carry one even when parsing fails.
+ */
+export function secretValues(argv: string[], env: Record<string, string | undefined>, secrets: readonly OptionSpec[]): string[] {
+  const found: Array<string | undefined> = secrets.map((o) => env[o.env]);
+  argv.forEach((arg, i) => {
+    for (const { flag } of secrets) {
+      if (arg === flag) found.push(argv[i + 1]);
+      else if (arg.startsWith(`${flag}=`)) found.push(arg.slice(flag.length + 1));
+    }
+  });
+  return found.filter((s): s is string => s !== undefined && s.trim() !== '');
+}

@@ -71,3 +71,8 @@ export function toExecutorError(e: unknown, fallback: ErrorCode = 'AQ_INTERNAL',
   const msg = e instanceof Error ? e.message : String(e);
   return new ExecutorError(fallback, prefix ? `${prefix}: ${msg}` : msg, { cause: e });
 }
+
+/** The error a cancelled operation ends with (the run was cancelled while it was in progress). */
+export function cancelled(cause?: unknown): ExecutorError {
+  return new ExecutorError('AQ_CANCELLED', 'the run was cancelled', { cause });
+}

@@ -23,13 +23,3 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
-
-/** Removes credentials from text that may echo a connection string or URL. */
-export function scrubSecrets(text: string): string {
-  return text
-    // ODBC passwords may contain spaces and quotes: the value runs to `;`, the end of the line or
-    // a following `&name=` (URL query), or is a `{...}` block where `}}` stands for `}`.
-    .replace(/\b(pwd|password|passwd)\s*=\s*(\{(?:[^}]|\}\})*\}|(?:(?!&\w+=)[^;\r\n])*)/gi, '$1=***')
-    .replace(/\b(pwd|password|passwd|secret|token|key|accountkey|sharedaccesssignature|sig)\s*=\s*(\{[^}]*\}|[^;&\s'"]*)/gi, '$1=***')
-    .replace(/(\/\/[^/:@\s]+:)[^@/\s]+@/g, '$1***@');
-}

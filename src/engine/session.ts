@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { ExecutorError } from '../core/errors.js';
+import { cancelled, ExecutorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { applySqlCompat, applyConnectionCompat } from './sql/compat.js';
 import { stringList } from './sql-text.js';
@@ -185,10 +185,6 @@ export async function interruptible<T>(conn: DuckDBConnection, signal: AbortSign
 }
 
 const INTERRUPT_REPEAT_MS = 25;
-
-export function cancelled(cause?: unknown): ExecutorError {
-  return new ExecutorError('AQ_CANCELLED', 'the run was cancelled', { cause });
-}
 
 /** Maps a DuckDB error to the registry: out-of-memory gets its own code. */
 export function classifyEngineError(e: unknown, fallback: 'AQ_SOURCE_FAILED' | 'AQ_STAGE_FAILED' | 'AQ_DESTINATION_FAILED', subject: string): ExecutorError {

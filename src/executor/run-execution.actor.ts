@@ -6,7 +6,8 @@
 import { fromCallback } from 'xstate';
 import type { RunActorEvent, RunInput, RunOutcome } from '../../machines/executor.machine.js';
 import { runPipeline } from '../run/run-pipeline.js';
-import { scrubSecrets, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
+import { redactSecrets } from '../core/redact.js';
 import type { ErrorReason, ExecutorMessage } from '../protocol/messages.js';
 import { stageOutputMessages } from '../protocol/stage-output.js';
 
@@ -41,17 +42,17 @@ export function runExecutionActor(deps: RunDeps) {
       log,
       onProgress: (progress, event) => message({ type: 'progress_update', execution_id: id, progress, event }),
       onStageOutput: (o) => { for (const m of stageOutputMessages(id, o)) message(m); },
-      onLog: (level, text) => message({ type: 'log', execution_id: id, level, message: scrubSecrets(text), time: new Date().toISOString() }),
+      onLog: (level, text) => message({ type: 'log', execution_id: id, level, message: redactSecrets(text), time: new Date().toISOString() }),
       onStageProgress: (stage, percentage, rows) => message({ type: 'stage_progress', execution_id: id, stage_name: stage, percentage, rows_processed: rows }),
     })
       .then((outcome): RunOutcome => {
         if (outcome.status !== 'failed') return outcome;
         const reason = REASONS.has(outcome.error.reason as ErrorReason) ? (outcome.error.reason as ErrorReason) : 'internal';
-        return { status: 'failed', message: scrubSecrets(outcome.error.message), reason };
+        return { status: 'failed', message: redactSecrets(outcome.error.message), reason };
       })
       .catch((e: unknown): RunOutcome => {
         log.error({ err: e }, 'execution crashed');
-        return { status: 'failed', message: `internal error: ${scrubSecrets((e as Error).message)}`, reason: 'internal' };
+        return { status: 'failed', message: `internal error: ${redactSecrets((e as Error).message)}`, reason: 'internal' };
       })
       .then((outcome) => {
         const ms = Math.round(performance.now() - started);

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { fromCallback } from 'xstate';
 import type { ConnectionEvent, LinkCommand } from '../../machines/orchestrator-connection.machine.js';
 import type { Logger } from '../core/log.js';
-import { scrubSecrets } from '../core/log.js';
+import { redactSecrets } from '../core/redact.js';
 import { decodeClientMessage } from '../protocol/decode.js';
 import type { ClientMessage } from '../protocol/messages.js';
 
@@ -45,7 +45,7 @@ export function linkActor(deps: LinkDeps) {
       res.resume();
       ws.terminate();
     });
-    ws.on('error', (err) => finish({ type: 'link.failed', auth: false, error: scrubSecrets(err.message) }));
+    ws.on('error', (err) => finish({ type: 'link.failed', auth: false, error: redactSecrets(err.message) }));
     ws.on('close', (code, reason) => finish({ type: 'link.closed', code, reason: reason.toString() }));
     ws.on('ping', () => sendBack({ type: 'link.activity' }));
     ws.on('pong', () => sendBack({ type: 'link.activity' }));

@@ -5,7 +5,7 @@
  * removed (the exact password values of the connection string, then the generic patterns).
  */
 import { ExecutorError, type ErrorCode } from '../core/errors.js';
-import { scrubSecrets } from '../core/log.js';
+import { Redactor } from '../core/redact.js';
 
 export interface OdbcDiagnostic {
   state: string;
@@ -23,13 +23,7 @@ export function odbcDiagnostics(e: unknown): OdbcDiagnostic[] {
 
 /** Removes the given secret values and anything that looks like a credential. */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first, so a secret containing another is removed whole. Very short values are left
-  // to the patterns: replacing every "a" in a message would make it unreadable.
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (s.length >= 3) out = out.split(s).join('***');
-  }
-  return scrubSecrets(out);
+  return new Redactor(secrets).redact(text);
 }
 
 /** Hints for diagnostics that leave an operator guessing, matched on `SQLSTATE: message`. */

@@ -8,7 +8,7 @@
  * closed as soon as it completes.
  */
 import { isExecutorError, type ErrorCode } from '../core/errors.js';
-import { cancelled } from '../engine/session.js';
+import { cancelled } from '../core/errors.js';
 import { prepareConnectionString } from './connection-string.js';
 import { loadOdbc, type OdbcConnection } from './driver.js';
 import { odbcFailure } from './diagnostics.js';

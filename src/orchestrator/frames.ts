@@ -8,7 +8,8 @@
  * Executor frames are `register_executor` or an executor → client message (checked as the CLI
  * checks them, src/protocol/wire.ts), plus `executor_status`.
  */
-import { decodeClientMessage, isUuid, textOf, type Decoded } from '../protocol/decode.js';
+import { isUuid } from '../core/ids.js';
+import { decodeClientMessage, textOf, type Decoded } from '../protocol/decode.js';
 import { decodeExecutorFrame, executionRequestFrame } from '../protocol/wire.js';
 import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
 import type { OrchestratorMessage, Registration } from '../../machines/orchestrator-fleet.js';

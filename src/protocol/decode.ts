@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { formatDiagnostic, isExecutorError, type Diagnostic } from '../core/errors.js';
+import { isUuid } from '../core/ids.js';
 import { decodeAqueduct } from '../pipeline/decode.js';
 import type { ClientMessage, ErrorReason } from './messages.js';
 
@@ -12,12 +13,6 @@ export type Decoded =
   | { ok: true; message: ClientMessage; warnings: Diagnostic[] }
   | { ok: false; kind: 'malformed'; error: string }
   | { ok: false; kind: 'invalid_request'; executionId: string; reason: ErrorReason; error: string };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(s: unknown): s is string {
-  return typeof s === 'string' && UUID.test(s);
-}
 
 /** The text of a WebSocket frame (string, Buffer, Buffer[] or ArrayBuffer); null otherwise. */
 export function textOf(raw: unknown): string | null {

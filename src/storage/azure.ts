@@ -20,7 +20,7 @@ import {
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
 import type { AzureOptions } from './config.js';
-import type { Scrubber } from './scrub.js';
+import type { Redactor } from '../core/redact.js';
 import { abortError, checkAborted } from './abort.js';
 import { tokenCredential } from './azure-credentials.js';
 import {
@@ -55,7 +55,7 @@ export class AzureStore implements ObjectStore {
     containerName: string,
     urlAccount: string | undefined,
     options: AzureOptions,
-    private readonly scrubber: Scrubber,
+    private readonly redactor: Redactor,
     private readonly tuning: AzureTuning = AZURE_DEFAULT_TUNING,
     env: NodeJS.ProcessEnv = process.env,
   ) {
@@ -66,7 +66,7 @@ export class AzureStore implements ObjectStore {
   }
 
   private fail(e: unknown, key: string | null, signal: AbortSignal): StorageError {
-    return azureError(e, key === null ? this.root : `${this.root}/${key}`, signal, this.scrubber);
+    return azureError(e, key === null ? this.root : `${this.root}/${key}`, signal, this.redactor);
   }
 
   async *list(prefix: string, opts: ListOptions): AsyncIterable<ListEntry> {
@@ -232,13 +232,13 @@ interface RestErrorLike {
   details?: { errorCode?: string };
 }
 
-export function azureError(e: unknown, where: string, signal: AbortSignal, scrubber: Scrubber): StorageError {
+export function azureError(e: unknown, where: string, signal: AbortSignal, redactor: Redactor): StorageError {
   if (e instanceof StorageError) return e;
   const err = (e ?? {}) as RestErrorLike;
   if (signal.aborted || err.name === 'AbortError') return abortError();
   const status = err.statusCode;
   const code = err.details?.errorCode ?? err.code;
-  const text = scrubber.scrub(String(err.message ?? e).split('\n')[0]!);
+  const text = redactor.redact(String(err.message ?? e).split('\n')[0]!);
   if (code === 'ContainerNotFound') return new StorageError('bucket_not_found', `container not found: ${where}`);
   if (status === 404 || code === 'BlobNotFound') return new StorageError('not_found', `object not found: ${where}`);
   if (status === 412 || code === 'BlobAlreadyExists' || code === 'ConditionNotMet') return new StorageError('precondition_failed', `${where}: the object already exists`);

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { Storage, type StorageOptions, type File, type FileMetadata } from '@google-cloud/storage';
 import { OAuth2Client } from 'google-auth-library';
 import type { GcsOptions } from './config.js';
-import type { Scrubber } from './scrub.js';
+import type { Redactor } from '../core/redact.js';
 import { abortError, checkAborted, raceAbort } from './abort.js';
 import {
   StorageError,
@@ -64,7 +64,7 @@ export class GcsStore implements ObjectStore {
   constructor(
     private readonly bucketName: string,
     options: GcsOptions,
-    private readonly scrubber: Scrubber,
+    private readonly redactor: Redactor,
     private readonly tuning: GcsTuning = GCS_DEFAULT_TUNING,
   ) {
     this.root = `gs://${bucketName}`;
@@ -78,7 +78,7 @@ export class GcsStore implements ObjectStore {
   }
 
   private fail(e: unknown, key: string | null, signal: AbortSignal): StorageError {
-    return gcsError(e, key === null ? this.root : `${this.root}/${key}`, signal, this.scrubber);
+    return gcsError(e, key === null ? this.root : `${this.root}/${key}`, signal, this.redactor);
   }
 
   async *list(prefix: string, opts: ListOptions): AsyncIterable<ListEntry> {
@@ -257,12 +257,12 @@ interface ApiErrorLike {
   errors?: Array<{ reason?: string; message?: string }>;
 }
 
-export function gcsError(e: unknown, where: string, signal: AbortSignal, scrubber: Scrubber): StorageError {
+export function gcsError(e: unknown, where: string, signal: AbortSignal, redactor: Redactor): StorageError {
   if (e instanceof StorageError) return e;
   if (signal.aborted || (e as Error | undefined)?.name === 'AbortError') return abortError();
   const err = (e ?? {}) as ApiErrorLike;
   const status = typeof err.code === 'number' ? err.code : Number(err.code);
-  const text = scrubber.scrub(String(err.message ?? err.errors?.[0]?.message ?? e).split('\n')[0]!);
+  const text = redactor.redact(String(err.message ?? err.errors?.[0]?.message ?? e).split('\n')[0]!);
   if (status === 404) {
     if (/bucket/i.test(text) && !/no such object/i.test(text)) return new StorageError('bucket_not_found', `bucket not found: ${where}`);
     return new StorageError('not_found', `object not found: ${where}`);

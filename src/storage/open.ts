@@ -5,7 +5,7 @@
  */
 import { resolveStorageConfig, type ConfigNote } from './config.js';
 import { parseStoreLocation, type StoreLocation } from './location.js';
-import { Scrubber } from './scrub.js';
+import { Redactor } from '../core/redact.js';
 import { LocalStore } from './local.js';
 import { S3Store, type S3Tuning } from './s3.js';
 import { GcsStore, type GcsTuning } from './gcs.js';
@@ -18,7 +18,7 @@ export interface OpenedLocation {
   /** The key the location names inside the store ('' for the root). */
   key: string;
   notes: ConfigNote[];
-  scrubber: Scrubber;
+  redactor: Redactor;
 }
 
 export interface OpenOptions {
@@ -38,23 +38,23 @@ export function openLocation(url: string, storageConfig: Record<string, string>,
         kind: 'ignored' as const,
         message: `storage_config key "${k}" has no effect on a local location; it is ignored`,
       }));
-      return { location, store: new LocalStore('/'), key: location.path.replace(/^\/+/, ''), notes, scrubber: new Scrubber(Object.values(storageConfig)) };
+      return { location, store: new LocalStore('/'), key: location.path.replace(/^\/+/, ''), notes, redactor: new Redactor(Object.values(storageConfig)) };
     }
     case 's3': {
       const cfg = resolveStorageConfig('s3', storageConfig, env);
-      const scrubber = new Scrubber(cfg.secrets);
-      return { location, store: new S3Store(location.bucket, cfg.options, scrubber, location.region, opts.tuning?.s3), key: location.key, notes: cfg.notes, scrubber };
+      const redactor = new Redactor(cfg.secrets);
+      return { location, store: new S3Store(location.bucket, cfg.options, redactor, location.region, opts.tuning?.s3), key: location.key, notes: cfg.notes, redactor };
     }
     case 'gcs': {
       const cfg = resolveStorageConfig('gcs', storageConfig, env);
-      const scrubber = new Scrubber(cfg.secrets);
-      return { location, store: new GcsStore(location.bucket, cfg.options, scrubber, opts.tuning?.gcs), key: location.key, notes: cfg.notes, scrubber };
+      const redactor = new Redactor(cfg.secrets);
+      return { location, store: new GcsStore(location.bucket, cfg.options, redactor, opts.tuning?.gcs), key: location.key, notes: cfg.notes, redactor };
     }
     case 'azure': {
       const cfg = resolveStorageConfig('azure', storageConfig, env);
-      const scrubber = new Scrubber(cfg.secrets);
-      const store = new AzureStore(location.container, location.account, cfg.options, scrubber, opts.tuning?.azure, env);
-      return { location, store, key: location.key, notes: cfg.notes, scrubber };
+      const redactor = new Redactor(cfg.secrets);
+      const store = new AzureStore(location.container, location.account, cfg.options, redactor, opts.tuning?.azure, env);
+      return { location, store, key: location.key, notes: cfg.notes, redactor };
     }
   }
 }

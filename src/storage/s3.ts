@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Options } from './config.js';
-import type { Scrubber } from './scrub.js';
+import type { Redactor } from '../core/redact.js';
 import { abortError, checkAborted } from './abort.js';
 import {
   StorageError,
@@ -34,11 +34,6 @@ import {
   type ReadOptions,
   type WriteOptions,
 } from './types.js';
-
-// The SDK warns on Node 20 that releases after January 2027 will need Node 22. The version is
-// pinned in package-lock.json, and the multi-line warning would break the executor's JSON-lines
-// stderr; an operator who sets the variable keeps their choice.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export interface S3Tuning {
   /** Multipart part size (S3's minimum is 5 MiB). */
@@ -57,7 +52,7 @@ export class S3Store implements ObjectStore {
   constructor(
     private readonly bucket: string,
     private readonly options: S3Options,
-    private readonly scrubber: Scrubber,
+    private readonly redactor: Redactor,
     private readonly urlRegion?: string,
     private readonly tuning: S3Tuning = S3_DEFAULT_TUNING,
   ) {
@@ -71,7 +66,7 @@ export class S3Store implements ObjectStore {
   }
 
   private fail(e: unknown, key: string | null, signal: AbortSignal): StorageError {
-    return s3Error(e, key === null ? this.root : `${this.root}/${key}`, signal, this.scrubber);
+    return s3Error(e, key === null ? this.root : `${this.root}/${key}`, signal, this.redactor);
   }
 
   async *list(prefix: string, opts: ListOptions): AsyncIterable<ListEntry> {
@@ -297,13 +292,13 @@ function bodiless(e: unknown): boolean {
   return !err.message || err.message === 'UnknownError' || err.name === 'Unknown' || /^\d{3}$/.test(err.name ?? '');
 }
 
-export function s3Error(e: unknown, where: string, signal: AbortSignal, scrubber: Scrubber): StorageError {
+export function s3Error(e: unknown, where: string, signal: AbortSignal, redactor: Redactor): StorageError {
   if (e instanceof StorageError) return e;
   const err = (e ?? {}) as SdkError;
   const name = err.name ?? err.Code ?? 'Error';
   if (signal.aborted || name === 'AbortError') return abortError();
   const status = err.$metadata?.httpStatusCode;
-  const detail = scrubber.scrub(bodiless(e) ? `HTTP ${status ?? '?'}` : `${name}: ${err.message}`);
+  const detail = redactor.redact(bodiless(e) ? `HTTP ${status ?? '?'}` : `${name}: ${err.message}`);
   if (name === 'NoSuchBucket') return new StorageError('bucket_not_found', `bucket not found: ${where}`);
   if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return new StorageError('not_found', `object not found: ${where}`);
   if (name === 'PreconditionFailed' || status === 412) return new StorageError('precondition_failed', `${where}: the object already exists`);

@@ -3,6 +3,7 @@
  * answer. Any authenticated connection may cancel any execution (PROTOCOL.md); messages about
  * other executions on this connection are ignored.
  */
+import { isUuid } from '../../core/ids.js';
 import type { ExecutorMessage } from '../../protocol/messages.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { remoteMessages } from '../messages.js';
@@ -17,8 +18,6 @@ export interface CancelOptions extends RemoteFlags {
   executionId: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function cancelAction(
   opts: CancelOptions, io: CliIo, env: NodeJS.ProcessEnv = process.env, tuning: Partial<RemoteTuning> = {},
 ): Promise<number> {
@@ -26,7 +25,7 @@ export async function cancelAction(
   let target: ExecutorTarget;
   let id: string;
   try {
-    if (!UUID.test(opts.executionId.trim())) {
+    if (!isUuid(opts.executionId.trim())) {
       throw new UsageError(`--execution-id ${JSON.stringify(opts.executionId)} is not a UUID (as printed by "Execution id: ...")`);
     }
     id = opts.executionId.trim().toLowerCase();

@@ -430,3 +430,9 @@ test('the result is frozen, nested objects included', () => {
 function pick<T extends object>(o: T, keys: Array<keyof T>): Partial<T> {
   return Object.fromEntries(keys.map((k) => [k, o[k]])) as Partial<T>;
 }
+
+test('a short API key is redacted from the values a message quotes, and nowhere else', () => {
+  fails(['--queue-size', 'x'], { API_KEY: 'x' }, 'invalid --queue-size "[redacted]": expected an integer ≥ 0');
+  fails(['--queue-size', 'axb'], { API_KEY: 'x' }, 'invalid --queue-size "a[redacted]b": expected an integer ≥ 0');
+  fails(['--mode', 'e'], { API_KEY: 'e' }, 'invalid --mode "[redacted]": expected standalone or managed');
+});

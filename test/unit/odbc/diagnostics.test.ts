@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeOdbcError, odbcFailure, redact } from '../../../src/odbc/diagnostics.js';
-import { scrubSecrets } from '../../../src/core/log.js';
+import { redactSecrets } from '../../../src/core/redact.js';
 
 function odbcError(message: string, records: Array<{ state: string; code: number; message: string }>): Error {
   return Object.assign(new Error(message), { odbcErrors: records });
@@ -38,11 +38,11 @@ test('passwords are removed: the exact values first (spaces, quotes and all), th
   assert.doesNotMatch(JSON.stringify((failure.cause as { odbcErrors: unknown }).odbcErrors), /p@ss/);
 });
 
-test('scrubSecrets: ODBC passwords with spaces are removed up to the next ;, URL forms still work', () => {
-  assert.equal(scrubSecrets('Driver={X};UID=u;PWD=two words;Server=s'), 'Driver={X};UID=u;PWD=***;Server=s');
-  assert.equal(scrubSecrets('Pwd={a;b}};c};x=1'), 'Pwd=***;x=1');
-  assert.equal(scrubSecrets('https://h/p?password=abc&user=bob'), 'https://h/p?password=***&user=bob');
-  assert.equal(scrubSecrets('postgres://u:secret@host/db'), 'postgres://u:***@host/db');
-  assert.equal(scrubSecrets('wss://o/ws?token=abc'), 'wss://o/ws?token=***');
-  assert.equal(scrubSecrets('password authentication failed for user "u"'), 'password authentication failed for user "u"');
+test('redactSecrets: ODBC passwords with spaces are removed up to the next ;, URL forms still work', () => {
+  assert.equal(redactSecrets('Driver={X};UID=u;PWD=two words;Server=s'), 'Driver={X};UID=u;PWD=***;Server=s');
+  assert.equal(redactSecrets('Pwd={a;b}};c};x=1'), 'Pwd=***;x=1');
+  assert.equal(redactSecrets('https://h/p?password=abc&user=bob'), 'https://h/p?password=***&user=bob');
+  assert.equal(redactSecrets('postgres://u:secret@host/db'), 'postgres://u:***@host/db');
+  assert.equal(redactSecrets('wss://o/ws?token=abc'), 'wss://o/ws?token=***');
+  assert.equal(redactSecrets('password authentication failed for user "u"'), 'password authentication failed for user "u"');
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeClientMessage, isUuid } from '../../../src/protocol/decode.js';
+import { isUuid } from '../../../src/core/ids.js';
+import { decodeClientMessage } from '../../../src/protocol/decode.js';
 import { chunkByChars, deliverableTo, isTerminal, type ExecutorMessage } from '../../../src/protocol/messages.js';
 import { stageOutputMessages } from '../../../src/protocol/stage-output.js';
 

@@ -1,7 +1,7 @@
 /** Messages from stores: SDK errors mapped to kinds, credentials scrubbed, progress throttled. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Scrubber } from '../../../src/storage/scrub.js';
+import { Redactor } from '../../../src/core/redact.js';
 import { s3Error } from '../../../src/storage/s3.js';
 import { gcsError } from '../../../src/storage/gcs.js';
 import { azureError } from '../../../src/storage/azure.js';
@@ -11,22 +11,22 @@ const live = new AbortController().signal;
 const KEY = 'c2VjcmV0K2tleS93aXRoL3NsYXNoZXM9PQ==';
 const SAS = 'sv=2022-11-02&ss=b&sig=AbC%2Bdef%2Fghi%3D';
 
-test('the scrubber removes configured secrets in raw, URL-encoded and structured forms', () => {
+test('the redactor removes configured secrets in raw, URL-encoded and structured forms', () => {
   const key = JSON.stringify({ client_email: 'x@y', private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n' });
-  const s = new Scrubber([KEY, SAS, `DefaultEndpointsProtocol=https;AccountName=a;AccountKey=${KEY}`, key, 'ab']);
+  const s = new Redactor([KEY, SAS, `DefaultEndpointsProtocol=https;AccountName=a;AccountKey=${KEY}`, key, 'ab']);
   const text = [
     `key ${KEY}`, `encoded ${encodeURIComponent(KEY)}`, `url https://a.blob.core.windows.net/c/x?${SAS}`,
     'sig=Zm9vYmFy&se=2030', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7', 'Authorization: Bearer ya29.abc', 'ab stays',
   ].join('\n');
-  const out = s.scrub(text);
+  const out = s.redact(text);
   for (const secret of [KEY, encodeURIComponent(KEY), 'AbC%2Bdef', 'Zm9vYmFy', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7', 'ya29.abc']) {
     assert.ok(!out.includes(secret), `${secret} in:\n${out}`);
   }
-  assert.match(out, /ab stays/, 'values shorter than 4 characters are not treated as secrets');
+  assert.match(out, /ab stays/, 'values shorter than 3 characters are not treated as secrets');
 });
 
 test('S3 errors map to kinds with messages naming the object and never the credentials', () => {
-  const scrub = new Scrubber(['AKIASECRETID', 'verysecretkey']);
+  const scrub = new Redactor(['AKIASECRETID', 'verysecretkey']);
   const err = (name: string, status: number, message: string) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
   assert.deepEqual(
     [
@@ -55,13 +55,13 @@ test('S3 errors map to kinds with messages naming the object and never the crede
 });
 
 test('GCS and Azure errors map to the same kinds', () => {
-  const scrub = new Scrubber(['tok-123456']);
+  const scrub = new Redactor(['tok-123456']);
   const gcs = (code: number, message: string) => gcsError(Object.assign(new Error(message), { code }), 'gs://b/k', live, scrub);
   assert.equal(gcs(404, 'The specified bucket does not exist.').kind, 'bucket_not_found');
   assert.equal(gcs(404, 'No such object: b/k').kind, 'not_found');
   assert.equal(gcs(412, 'conditionNotMet').kind, 'precondition_failed');
   assert.deepEqual([gcs(401, 'Invalid Credentials for tok-123456').kind, gcs(401, 'Invalid Credentials for tok-123456').message], ['access_denied', 'access denied to gs://b/k: Invalid Credentials for ***']);
-  const az = (statusCode: number, code: string | undefined, message = '') => azureError(Object.assign(new Error(message), { statusCode, code }), 'az://c/k', live, new Scrubber([KEY]));
+  const az = (statusCode: number, code: string | undefined, message = '') => azureError(Object.assign(new Error(message), { statusCode, code }), 'az://c/k', live, new Redactor([KEY]));
   assert.equal(az(404, 'ContainerNotFound').kind, 'bucket_not_found');
   assert.equal(az(404, 'BlobNotFound').kind, 'not_found');
   assert.equal(az(409, 'BlobAlreadyExists').kind, 'precondition_failed');
