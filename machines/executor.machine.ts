@@ -10,7 +10,9 @@
  */
 import { assign, enqueueActions, fromCallback, sendTo, setup, stateIn } from 'xstate';
 import type { Aqueduct } from '../src/pipeline/types.js';
+import type { ClientRequestEvent } from '../src/protocol/client-frame.js';
 import type { ErrorReason, ExecutorMessage, ExecutorState } from '../src/protocol/messages.js';
+import { finishedBeforeCancel, notCancellable } from './replies.js';
 
 export interface Execution {
   id: string;
@@ -29,7 +31,7 @@ export interface HistoryEntry {
   terminal?: ExecutorMessage;
 }
 
-export type RunOutcome =
+export type ExecutionOutcome =
   | { status: 'succeeded' }
   | { status: 'failed'; message: string; reason: ErrorReason }
   | { status: 'cancelled' };
@@ -55,25 +57,24 @@ export interface ExecutorContext {
 }
 
 export type ExecutorEvent =
-  | { type: 'execution.requested'; connectionId: string; executionId: string; pipeline: Aqueduct }
-  | { type: 'cancel.requested'; connectionId: string; executionId: string }
+  | ClientRequestEvent
   | { type: 'connection.opened'; connectionId: string }
   | { type: 'connection.closed'; connectionId: string }
   | { type: 'drain' }
   | { type: 'run.message'; message: ExecutorMessage }
-  | { type: 'run.finished'; outcome: RunOutcome };
+  | { type: 'run.finished'; outcome: ExecutionOutcome };
 
 export type ExecutorEmitted =
   | { type: 'deliver'; to: string[]; message: ExecutorMessage }
   | { type: 'broadcast'; message: ExecutorMessage };
 
-export interface RunInput {
+export interface ExecutionInput {
   executionId: string;
   pipeline: Aqueduct;
 }
 
 /** What a run actor sends back; it receives `{ type: 'cancel' }`. */
-export type RunActorEvent = Extract<ExecutorEvent, { type: 'run.message' | 'run.finished' }>;
+export type ExecutionActorEvent = Extract<ExecutorEvent, { type: 'run.message' | 'run.finished' }>;
 
 function notProvided(name: string): () => never {
   return () => {
@@ -119,7 +120,7 @@ export const executorMachine = setup({
     emitted: ExecutorEmitted;
   },
   actors: {
-    runExecution: fromCallback<{ type: 'cancel' }, RunInput, RunActorEvent>(notProvided('runExecution')),
+    runExecution: fromCallback<{ type: 'cancel' }, ExecutionInput, ExecutionActorEvent>(notProvided('runExecution')),
   },
   delays: {
     drainTimeout: ({ context }) => context.drainTimeoutMs,
@@ -199,17 +200,7 @@ export const executorMachine = setup({
       const id = event.executionId;
       const at = context.queue.findIndex((e) => e.id === id);
       if (at < 0) {
-        const known = context.history[id];
-        enqueue.emit({
-          type: 'deliver',
-          to: [event.connectionId],
-          message: {
-            type: 'execution_error',
-            execution_id: id,
-            reason: 'unknown_execution',
-            message: known ? `execution ${id} has already finished (${known.state})` : `unknown execution ${id}`,
-          },
-        });
+        enqueue.emit({ type: 'deliver', to: [event.connectionId], message: notCancellable(id, context.history[id]?.state) });
         return;
       }
       const cancelled = context.queue[at]!;
@@ -276,9 +267,7 @@ export const executorMachine = setup({
         enqueue.emit({
           type: 'deliver',
           to: others,
-          message: state === 'cancelled'
-            ? terminal
-            : { type: 'execution_error', execution_id: id, reason: 'unknown_execution', message: `execution ${id} finished (${state}) before it could be cancelled` },
+          message: state === 'cancelled' ? terminal : finishedBeforeCancel(id, state),
         });
       }
       enqueue.assign({ current: null, ...remember(context, id, { state, terminal }) });

@@ -8,7 +8,7 @@
  * watch (no frame for LIVENESS_TIMEOUT = dead). Leaving `linked` closes the socket.
  */
 import { assign, enqueueActions, fromCallback, setup } from 'xstate';
-import type { ExecutorMessage, ExecutorState } from '../src/protocol/messages.js';
+import type { ExecutorMessage, ExecutorState, RegisterExecutor } from '../src/protocol/messages.js';
 
 export const PING_INTERVAL_MS = 10_000;
 export const LIVENESS_TIMEOUT_MS = 30_000;
@@ -18,19 +18,20 @@ export const REGISTRATION_TIMEOUT_MS = 15_000;
 /** Progress-type messages kept while disconnected; terminal and lifecycle messages are always kept. */
 export const OUTBOX_DROPPABLE_CAP = 1000;
 
-export interface Registration {
+/** Who the executor is, as every `register_executor` it sends says. */
+export interface ExecutorIdentity {
   executorId: string;
   version: string;
   maxMemoryGb: number | null;
 }
 
-export interface ConnectionInput extends Registration {
+export interface ConnectionInput extends ExecutorIdentity {
   /** Injected so the machine stays pure and tests are deterministic; default Math.random. */
   random?: () => number;
   outboxCap?: number;
 }
 
-export interface ConnectionContext extends Registration {
+export interface ConnectionContext extends ExecutorIdentity {
   random: () => number;
   outboxCap: number;
   /** Failed attempts since the last successful registration. */
@@ -57,7 +58,7 @@ export type ConnectionEvent =
   | { type: 'stop' };
 
 export type LinkCommand =
-  | { type: 'send'; message: unknown }
+  | { type: 'send'; message: ExecutorMessage | RegisterExecutor }
   | { type: 'ping' }
   | { type: 'close'; code: number; reason: string };
 
@@ -114,17 +115,15 @@ export const orchestratorConnectionMachine = setup({
   },
   actions: {
     register: enqueueActions(({ context, enqueue }) => {
-      enqueue.sendTo('link', {
-        type: 'send',
-        message: {
-          type: 'register_executor',
-          executor_id: context.executorId,
-          version: context.version,
-          max_memory_gb: context.maxMemoryGb,
-          state: context.executorState,
-          execution_id: context.executionId,
-        },
-      });
+      const message: RegisterExecutor = {
+        type: 'register_executor',
+        executor_id: context.executorId,
+        version: context.version,
+        max_memory_gb: context.maxMemoryGb,
+        state: context.executorState,
+        execution_id: context.executionId,
+      };
+      enqueue.sendTo('link', { type: 'send', message });
     }),
     ping: enqueueActions(({ enqueue }) => enqueue.sendTo('link', { type: 'ping' })),
     /** Sends what waited while disconnected, in order. */

@@ -8,16 +8,17 @@
  * step emits and the timers it sets; the machine turns those into XState actions.
  */
 import type { Aqueduct } from '../src/pipeline/types.js';
-import type { ExecutorMessage, ExecutorState } from '../src/protocol/messages.js';
+import type { ClientRequestEvent } from '../src/protocol/client-frame.js';
+import type { ExecutorMessage, ExecutorState, OrchestratorMessage } from '../src/protocol/messages.js';
 
-export type ExecutionState = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'executor_lost';
+export type FleetExecutionState = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'executor_lost';
 export type FleetExecutorState = 'idle' | 'busy' | 'draining' | 'disconnected';
 
-export const TERMINAL_STATES: ReadonlySet<ExecutionState> = new Set(['succeeded', 'failed', 'cancelled', 'executor_lost']);
+export const TERMINAL_STATES: ReadonlySet<FleetExecutionState> = new Set(['succeeded', 'failed', 'cancelled', 'executor_lost']);
 
 export interface ExecutionRecord {
   id: string;
-  state: ExecutionState;
+  state: FleetExecutionState;
   /** Kept while the execution may still be (re)sent to an executor; dropped once terminal. */
   pipeline: Aqueduct | null;
   /** The executor holding the lease (from dispatch until the end); null while queued. */
@@ -97,18 +98,10 @@ export interface Registration {
   executionId: string | null;
 }
 
-/** Orchestrator → executor (PROTOCOL.md "Managed mode"). The pipeline is serialised by the link. */
-export type OrchestratorMessage =
-  | { type: 'registration_response'; success: boolean; message: string }
-  | { type: 'execution_request'; execution_id: string; pipeline: Aqueduct }
-  | { type: 'cancel_request'; execution_id: string }
-  | { type: 'protocol_error'; message: string };
-
 type Timed<T> = T & { at: number };
 
 export type FleetEvent = Timed<
-  | { type: 'client.execution_requested'; connectionId: string; executionId: string; pipeline: Aqueduct }
-  | { type: 'client.cancel_requested'; connectionId: string; executionId: string }
+  | ClientRequestEvent
   | { type: 'client.disconnected'; connectionId: string }
   | { type: 'executor.connected'; connectionId: string }
   | { type: 'executor.registering'; connectionId: string; registration: Registration }
@@ -151,7 +144,7 @@ export const timerIds = {
   report: (executionId: string) => `report:${executionId}`,
 };
 
-export function isTerminalState(s: ExecutionState): boolean {
+export function isTerminalState(s: FleetExecutionState): boolean {
   return TERMINAL_STATES.has(s);
 }
 

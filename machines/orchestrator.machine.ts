@@ -31,10 +31,11 @@
 import { enqueueActions, setup } from 'xstate';
 import {
   Draft, initialContext, isTerminalState, newExecution, own, timerIds, unique, executorState,
-  type ExecutionRecord, type ExecutionState, type ExecutorRecord, type FleetContext, type FleetEmitted,
+  type ExecutionRecord, type FleetExecutionState, type ExecutorRecord, type FleetContext, type FleetEmitted,
   type FleetEvent, type FleetSettings,
 } from './orchestrator-fleet.js';
 import { isTerminal, type ExecutorMessage } from '../src/protocol/messages.js';
+import { finishedBeforeCancel, notCancellable } from './replies.js';
 
 export type { FleetContext, FleetEmitted, FleetEvent, FleetSettings } from './orchestrator-fleet.js';
 
@@ -69,26 +70,24 @@ function apply<T extends FleetEvent['type']>(types: T | readonly T[], rule: Rule
 
 /** For rules that follow any event (dispatch, positions). */
 const ANY = [
-  'client.execution_requested', 'client.cancel_requested', 'client.disconnected', 'executor.registering',
+  'execution.requested', 'cancel.requested', 'client.disconnected', 'executor.registering',
   'executor.message', 'executor.undeliverable', 'executor.grace_expired', 'execution.report_due',
 ] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared by the rules
 
-function terminalState(m: ExecutorMessage): ExecutionState {
+function terminalState(m: ExecutorMessage): FleetExecutionState {
   if (m.type === 'execution_succeeded') return 'succeeded';
   if (m.type === 'cancel_response') return 'cancelled';
   return 'failed';
 }
 
 /** Ends a live execution: its one terminal message to its subscribers, an answer to other cancellers. */
-function finish(d: Draft, r: ExecutionRecord, terminal: ExecutorMessage, state: ExecutionState, alsoCancelling: string[] = []): void {
+function finish(d: Draft, r: ExecutionRecord, terminal: ExecutorMessage, state: FleetExecutionState, alsoCancelling: string[] = []): void {
   d.deliver(r.subscribers, terminal);
   const others = unique([...r.cancellers, ...alsoCancelling]).filter((c) => !r.subscribers.includes(c));
-  d.deliver(others, state === 'cancelled'
-    ? terminal
-    : { type: 'execution_error', execution_id: r.id, reason: 'unknown_execution', message: `execution ${r.id} finished (${state}) before it could be cancelled` });
+  d.deliver(others, state === 'cancelled' ? terminal : finishedBeforeCancel(r.id, state));
   d.setExecution({ ...r, state, terminal, pipeline: null, finishedAt: d.at, subscribers: [], cancellers: [], toldPosition: null });
   const holder = d.executor(r.executorId);
   if (holder && holder.execution === r.id) d.patchExecutor(holder.id, { execution: null });
@@ -202,12 +201,12 @@ export const orchestratorMachine = setup({
     emitted: FleetEmitted;
   },
   guards: {
-    isKnownExecution: ({ context, event }) => event.type === 'client.execution_requested' && own(context.executions, event.executionId) !== undefined,
+    isKnownExecution: ({ context, event }) => event.type === 'execution.requested' && own(context.executions, event.executionId) !== undefined,
     queueFull: ({ context }) => context.queue.length >= context.settings.queueSize
       && !Object.values(context.executors).some((e) => executorState(e) === 'idle'),
-    isQueued: ({ context, event }) => event.type === 'client.cancel_requested' && own(context.executions, event.executionId)?.state === 'queued',
+    isQueued: ({ context, event }) => event.type === 'cancel.requested' && own(context.executions, event.executionId)?.state === 'queued',
     isLeased: ({ context, event }) => {
-      if (event.type !== 'client.cancel_requested') return false;
+      if (event.type !== 'cancel.requested') return false;
       const s = own(context.executions, event.executionId)?.state;
       return s === 'dispatched' || s === 'running';
     },
@@ -228,7 +227,7 @@ export const orchestratorMachine = setup({
   actions: {
     // --- clients -----------------------------------------------------------------------------
     /** A repeat of a known id: its current state, never a second dispatch. */
-    replayKnown: apply('client.execution_requested', (d, e) => {
+    replayKnown: apply('execution.requested', (d, e) => {
       const r = d.execution(e.executionId)!;
       const to = [e.connectionId];
       d.deliver(to, { type: 'execution_response', execution_id: r.id });
@@ -241,34 +240,31 @@ export const orchestratorMachine = setup({
       const at = d.queue.indexOf(r.id);
       if (at >= 0) d.deliver(to, { type: 'queue_position', execution_id: r.id, position: at });
     }),
-    refuseQueueFull: apply('client.execution_requested', (d, e) => {
+    refuseQueueFull: apply('execution.requested', (d, e) => {
       d.deliver([e.connectionId], {
         type: 'execution_error', execution_id: e.executionId, reason: 'busy',
         message: `no executor is idle and the orchestrator's queue is full (${d.queue.length} of ${d.settings.queueSize} waiting)`,
       });
       d.notice('warn', 'execution refused: queue full', { execution_id: e.executionId, queue_length: d.queue.length });
     }),
-    accept: apply('client.execution_requested', (d, e) => {
+    accept: apply('execution.requested', (d, e) => {
       d.setExecution(newExecution(e.executionId, { pipeline: e.pipeline, subscribers: [e.connectionId], submittedAt: d.at }));
       d.enqueue(e.executionId);
       d.deliver([e.connectionId], { type: 'execution_response', execution_id: e.executionId });
       d.notice('info', 'execution accepted', { execution_id: e.executionId, connection: e.connectionId });
     }),
-    cancelQueued: apply('client.cancel_requested', (d, e) => {
+    cancelQueued: apply('cancel.requested', (d, e) => {
       const r = d.execution(e.executionId)!;
       d.dequeue(r.id);
       finish(d, r, { type: 'cancel_response', execution_id: r.id }, 'cancelled', [e.connectionId]);
     }),
-    cancelOnExecutor: apply('client.cancel_requested', (d, e) => {
+    cancelOnExecutor: apply('cancel.requested', (d, e) => {
       const r = d.execution(e.executionId)!;
       requestCancel(d, r, { cancellers: unique([...r.cancellers, e.connectionId]) });
     }),
-    refuseCancel: apply('client.cancel_requested', (d, e) => {
+    refuseCancel: apply('cancel.requested', (d, e) => {
       const r = d.execution(e.executionId);
-      d.deliver([e.connectionId], {
-        type: 'execution_error', execution_id: e.executionId, reason: 'unknown_execution',
-        message: r ? `execution ${r.id} has already finished (${r.state})` : `unknown execution ${e.executionId}`,
-      });
+      d.deliver([e.connectionId], notCancellable(e.executionId, r?.state));
     }),
     /** The executions this client alone waited for are cancelled. */
     dropClient: apply('client.disconnected', (d, e) => {
@@ -492,12 +488,12 @@ export const orchestratorMachine = setup({
   states: {
     serving: {
       on: {
-        'client.execution_requested': [
+        'execution.requested': [
           { guard: 'isKnownExecution', actions: 'replayKnown' },
           { guard: 'queueFull', actions: 'refuseQueueFull' },
           { actions: ['accept', 'dispatch', 'tellPositions'] },
         ],
-        'client.cancel_requested': [
+        'cancel.requested': [
           { guard: 'isQueued', actions: ['cancelQueued', 'tellPositions'] },
           { guard: 'isLeased', actions: 'cancelOnExecutor' },
           { actions: 'refuseCancel' },

@@ -11,6 +11,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isUuid } from '../core/ids.js';
+import type { LogLevel } from '../core/log.js';
 import { redactQuoted, redactSecrets } from '../core/redact.js';
 import { ConfigError } from './error.js';
 import { bindAddress, fsReason, integer, invalid, logLevelOf, parseFlags, parseRustLog, formatBind, secretValues, settingLookup, show, tlsFiles, type Setting } from './values.js';
@@ -19,8 +20,6 @@ export { ConfigError, ConfigHelp } from './error.js';
 
 export type ExecutorMode = 'standalone' | 'managed';
 
-/** `silent` comes only from the `off` level of RUST_LOG / --log-level. */
-export type ExecutorLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface ExecutorConfig {
   readonly mode: ExecutorMode;
@@ -34,7 +33,7 @@ export interface ExecutorConfig {
   readonly maxMemoryGb: number | null;
   /** Lower-case UUID; generated when not configured. */
   readonly executorId: string;
-  readonly logLevel: ExecutorLogLevel;
+  readonly logLevel: LogLevel;
   /** Executions allowed to wait behind the running one (standalone default 16, managed 0). */
   readonly queueSize: number;
   /** How long a drain waits for the running execution before cancelling it. */
@@ -52,7 +51,7 @@ export interface ExecutorConfig {
 export const DEFAULTS = Object.freeze({
   mode: 'standalone' as ExecutorMode,
   bindAddress: '0.0.0.0:3031',
-  logLevel: 'info' as ExecutorLogLevel,
+  logLevel: 'info' as LogLevel,
   queueSize: { standalone: 16, managed: 0 } as Readonly<Record<ExecutorMode, number>>,
   drainTimeoutSeconds: 60,
   maxMessageBytes: 16 * 1024 * 1024,
@@ -208,7 +207,7 @@ function gigabytes(s: Setting): number {
  * directive for `aqueducts_executor` wins, then `aqueducts`, then the bare level, then `info`.
  * Directives for other targets are accepted and ignored.
  */
-export function parseLogLevel(spec: string): ExecutorLogLevel | undefined {
+export function parseLogLevel(spec: string): LogLevel | undefined {
   return parseRustLog(spec, 'aqueducts_executor', DEFAULTS.logLevel);
 }
 

@@ -4,6 +4,7 @@
  * environment. Anything invalid is a ConfigError with a one-line message naming the flag or
  * variable and its value, never a secret's value. Nothing here exits or writes output.
  */
+import type { LogLevel } from '../core/log.js';
 import { redactQuoted } from '../core/redact.js';
 import { ConfigError } from './error.js';
 import { bindAddress, formatBind, integer, invalid, logLevelOf, parseFlags, parseRustLog, secretValues, settingLookup, show, tlsFiles, type Setting } from './values.js';
@@ -12,13 +13,12 @@ import { bindAddress, formatBind, integer, invalid, logLevelOf, parseFlags, pars
  * A level, or Rust env_logger directives as for the executor; the directive for
  * `aqueducts_orchestrator` wins, then `aqueducts`, then the bare level, then `info`.
  */
-export function parseOrchestratorLogLevel(spec: string): OrchestratorLogLevel | undefined {
+export function parseOrchestratorLogLevel(spec: string): LogLevel | undefined {
   return parseRustLog(spec, 'aqueducts_orchestrator', ORCHESTRATOR_DEFAULTS.logLevel);
 }
 
 export { ConfigError, ConfigHelp } from './error.js';
 
-export type OrchestratorLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface OrchestratorConfig {
   /** Where the HTTP server listens; `host` without brackets; port 0 = ephemeral. */
@@ -27,7 +27,7 @@ export interface OrchestratorConfig {
   readonly clientApiKey: string;
   /** The shared secret executors send as X-API-Key on /ws/executor/register. */
   readonly executorSecret: string;
-  readonly logLevel: OrchestratorLogLevel;
+  readonly logLevel: LogLevel;
   /** Executions that may wait for an idle executor; beyond that requests are refused as busy. */
   readonly queueSize: number;
   /** Silence after which an executor connection is dead (it is pinged every third of it, at most every 10 s). */
@@ -42,7 +42,7 @@ export interface OrchestratorConfig {
 
 export const ORCHESTRATOR_DEFAULTS = Object.freeze({
   bindAddress: '0.0.0.0:3000',
-  logLevel: 'info' as OrchestratorLogLevel,
+  logLevel: 'info' as LogLevel,
   queueSize: 1000,
   livenessTimeoutSeconds: 30,
   /** The grace period defaults to the liveness window plus this (PROTOCOL.md: 30 s + 60 s). */

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ConfigHelp } from './error.js';
+import type { LogLevel } from '../core/log.js';
 import { VERSION } from '../core/version.js';
 
 /** A configured value and where it came from (`--flag` or `VARIABLE`). */
@@ -70,7 +71,6 @@ export function integer(s: Setting, min: number): number {
   return n;
 }
 
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
 
 function levelName(word: string): LogLevel | undefined {

@@ -1,7 +1,13 @@
 /**
- * What a pipeline run reports while it advances: the protocol's `event` objects (PROTOCOL.md,
- * `progress_update.event`) and stage outputs. Field names are the wire names.
+ * What a pipeline run reports while it advances: the protocol's `event` objects
+ * (`progress_update.event`, docs/protocol.md), stage outputs, and the run's own log lines for its
+ * user. Field names are the wire names.
  */
+
+/** The levels of a run's own log lines (protocol v2 `log` messages, the CLI's warnings). */
+export type RunLogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Receives a run's own log lines; never given secrets. */
+export type RunLogListener = (level: RunLogLevel, message: string) => void;
 
 export type ProgressEvent =
   | { type: 'started' }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { cancelled, ExecutorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import type { RunLogLevel, RunLogListener } from '../core/run-events.js';
 import { applySqlCompat, applyConnectionCompat } from './sql/compat.js';
 import { stringList } from './sql-text.js';
 
@@ -24,8 +25,6 @@ export interface SessionOptions {
   onLog?: RunLogListener;
 }
 
-export type RunLogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type RunLogListener = (level: RunLogLevel, message: string) => void;
 
 /** Progress tracking (for stage_progress) without printing a bar; a per-connection setting. */
 const PROGRESS_SETTINGS = 'SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0';

@@ -4,7 +4,7 @@
  * reports `run.finished` only once the run has stopped and cleaned up.
  */
 import { fromCallback } from 'xstate';
-import type { RunActorEvent, RunInput, RunOutcome } from '../../machines/executor.machine.js';
+import type { ExecutionActorEvent, ExecutionInput, ExecutionOutcome } from '../../machines/executor.machine.js';
 import { runPipeline } from '../run/run-pipeline.js';
 import type { Logger } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
@@ -20,7 +20,7 @@ export interface RunDeps {
 const REASONS = new Set<ErrorReason>(['invalid_pipeline', 'busy', 'source', 'stage', 'destination', 'memory', 'unknown_execution', 'internal']);
 
 export function runExecutionActor(deps: RunDeps) {
-  return fromCallback<{ type: 'cancel' }, RunInput, RunActorEvent>(({ input, sendBack, receive }) => {
+  return fromCallback<{ type: 'cancel' }, ExecutionInput, ExecutionActorEvent>(({ input, sendBack, receive }) => {
     const id = input.executionId;
     const log = deps.log.child({ execution_id: id });
     const ac = new AbortController();
@@ -45,12 +45,12 @@ export function runExecutionActor(deps: RunDeps) {
       onLog: (level, text) => message({ type: 'log', execution_id: id, level, message: redactSecrets(text), time: new Date().toISOString() }),
       onStageProgress: (stage, percentage, rows) => message({ type: 'stage_progress', execution_id: id, stage_name: stage, percentage, rows_processed: rows }),
     })
-      .then((outcome): RunOutcome => {
+      .then((outcome): ExecutionOutcome => {
         if (outcome.status !== 'failed') return outcome;
         const reason = REASONS.has(outcome.error.reason as ErrorReason) ? (outcome.error.reason as ErrorReason) : 'internal';
         return { status: 'failed', message: redactSecrets(outcome.error.message), reason };
       })
-      .catch((e: unknown): RunOutcome => {
+      .catch((e: unknown): ExecutionOutcome => {
         log.error({ err: e }, 'execution crashed');
         return { status: 'failed', message: `internal error: ${redactSecrets((e as Error).message)}`, reason: 'internal' };
       })

@@ -9,7 +9,8 @@ import type { ConnectionEvent, LinkCommand } from '../../machines/orchestrator-c
 import type { Logger } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
 import { decodeClientMessage } from '../protocol/decode.js';
-import type { ClientMessage } from '../protocol/messages.js';
+import { clientRequestEvent, type ClientRequestEvent } from '../protocol/client-frame.js';
+import type { ExecutorMessage } from '../protocol/messages.js';
 
 export interface LinkDeps {
   url: string;
@@ -17,10 +18,12 @@ export interface LinkDeps {
   maxMessageBytes: number;
   dataRoot: string;
   log: Logger;
-  /** An execution or cancel request from the orchestrator (already validated). */
-  onRequest: (message: ClientMessage) => void;
-  /** An orchestrator frame that could not be used (answered by the caller if it has an id). */
-  onInvalidRequest: (executionId: string, error: string, reason: 'invalid_pipeline' | 'unknown_execution') => void;
+  /** The executor's name for the orchestrator's connection, in the events requests become. */
+  connectionId: string;
+  /** An execution or cancel request from the orchestrator, as the executor's event. */
+  onRequest: (event: ClientRequestEvent) => void;
+  /** The answer to a request that could not be used (it goes out through the outbox). */
+  reply: (message: ExecutorMessage) => void;
 }
 
 export function linkActor(deps: LinkDeps) {
@@ -63,10 +66,8 @@ export function linkActor(deps: LinkDeps) {
         return;
       }
       if (frame.type === 'execution_request' || frame.type === 'cancel_request') {
-        const decoded = decodeClientMessage(data, { cwd: deps.dataRoot });
-        if (decoded.ok) deps.onRequest(decoded.message);
-        else if (decoded.kind === 'invalid_request') deps.onInvalidRequest(decoded.executionId, decoded.error, decoded.reason === 'unknown_execution' ? 'unknown_execution' : 'invalid_pipeline');
-        else log.warn({ error: decoded.error }, 'unusable request from the orchestrator ignored');
+        const event = clientRequestEvent(decodeClientMessage(data, { cwd: deps.dataRoot }), deps.connectionId, false, log, deps.reply);
+        if (event) deps.onRequest(event);
         return;
       }
       log.debug({ type: frame.type }, 'orchestrator message ignored');

@@ -41,16 +41,9 @@ export function startManagedLink(opts: ManagedLinkOptions): ManagedLink {
         maxMessageBytes: opts.maxMessageBytes,
         dataRoot: opts.dataRoot,
         log,
-        onRequest: (m) => {
-          if (m.type === 'execution_request') {
-            runtime.send({ type: 'execution.requested', connectionId: ORCHESTRATOR_CONNECTION, executionId: m.execution_id!, pipeline: m.pipeline });
-          } else {
-            runtime.send({ type: 'cancel.requested', connectionId: ORCHESTRATOR_CONNECTION, executionId: m.execution_id });
-          }
-        },
-        onInvalidRequest: (executionId, error, reason) => {
-          actor.send({ type: 'outbound', message: { type: 'execution_error', execution_id: executionId, message: error, reason } });
-        },
+        connectionId: ORCHESTRATOR_CONNECTION,
+        onRequest: (event) => runtime.send(event),
+        reply: (message) => actor.send({ type: 'outbound', message }),
       }),
     },
   });

@@ -9,7 +9,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../core/log.js';
 import { deliverableTo, type ExecutorMessage, type ProtocolVersion } from '../protocol/messages.js';
 import { decodeClientFrame } from './frames.js';
-import { usableRequest } from '../protocol/client-frame.js';
+import { clientRequestEvent } from '../protocol/client-frame.js';
 import type { OrchestratorRuntime } from './runtime.js';
 
 interface Peer {
@@ -72,14 +72,8 @@ export class ClientLinks {
   }
 
   private onFrame(id: string, data: unknown, isBinary: boolean, log: Logger): void {
-    const decoded = decodeClientFrame(data);
-    const m = usableRequest(decoded, isBinary, log, (reply) => this.send(id, reply));
-    if (!m) return;
-    if (m.type === 'execution_request') {
-      this.runtime.send({ type: 'client.execution_requested', connectionId: id, executionId: m.execution_id!, pipeline: m.pipeline });
-    } else {
-      this.runtime.send({ type: 'client.cancel_requested', connectionId: id, executionId: m.execution_id });
-    }
+    const event = clientRequestEvent(decodeClientFrame(data), id, isBinary, log, (reply) => this.send(id, reply));
+    if (event) this.runtime.send(event);
   }
 
   private send(id: string, message: ExecutorMessage): void {

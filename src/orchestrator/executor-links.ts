@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../core/log.js';
 import { executorFrame, decodeExecutorFrameText } from './frames.js';
-import type { OrchestratorMessage } from '../../machines/orchestrator-fleet.js';
+import type { OrchestratorMessage } from '../protocol/messages.js';
 import type { OrchestratorRuntime } from './runtime.js';
 
 export class ExecutorLinks {

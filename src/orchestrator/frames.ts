@@ -11,8 +11,8 @@
 import { isUuid } from '../core/ids.js';
 import { decodeClientMessage, textOf, type Decoded } from '../protocol/decode.js';
 import { decodeExecutorFrame, executionRequestFrame } from '../protocol/wire.js';
-import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
-import type { OrchestratorMessage, Registration } from '../../machines/orchestrator-fleet.js';
+import type { ExecutorMessage, ExecutorState, OrchestratorMessage } from '../protocol/messages.js';
+import type { Registration } from '../../machines/orchestrator-fleet.js';
 
 export function decodeClientFrame(raw: unknown): Decoded {
   return decodeClientMessage(raw, { cwd: '/', relativeLocations: 'keep' });

@@ -1,5 +1,5 @@
 /**
- * Shared state of one decode: the findings collected so far and how to place a path in the source.
+ * Shared state of one decode: the findings collected so far and how to place a path in the document.
  */
 import type { Diagnostic } from '../core/errors.js';
 import type { RelativeLocations } from './location.js';
@@ -7,7 +7,7 @@ import type { RelativeLocations } from './location.js';
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
 
-/** Finds the source position of a path: the value (default) or, for `'key'`, the mapping key. */
+/** Finds the position of a path in the document: the value (default) or, for `'key'`, the mapping key. */
 export type Locator = (path: Path, target?: 'key' | 'value') => { line: number; column: number } | undefined;
 
 export type PlainObject = Record<string, unknown>;

@@ -21,7 +21,7 @@ export interface DecodeOptions {
    * written, for a remote executor to resolve against its own directory.
    */
   relativeLocations?: RelativeLocations;
-  /** Maps a path to its position in the source text, for diagnostics. */
+  /** Maps a path to its position in the document (the definition's text), for diagnostics. */
   locate?: Locator;
 }
 

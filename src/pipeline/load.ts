@@ -7,14 +7,14 @@ import { extname } from 'node:path';
 import { type Diagnostic, ExecutorError } from '../core/errors.js';
 import { decodeAqueduct } from './decode.js';
 import type { RelativeLocations } from './location.js';
-import { readJson } from './json-source.js';
-import type { ParsedSource, PipelineFormat } from './source-tree.js';
+import { readJson } from './json-document.js';
+import type { ParsedDocument, PipelineFormat } from './document.js';
 import { type Substitute, leftoverPlaceholders, makeSubstitute, missingParametersError } from './template.js';
-import { readToml } from './toml-source.js';
+import { readToml } from './toml-document.js';
 import type { Aqueduct } from './types.js';
-import { readYaml } from './yaml-source.js';
+import { readYaml } from './yaml-document.js';
 
-export type { PipelineFormat } from './source-tree.js';
+export type { PipelineFormat } from './document.js';
 export { parseParams } from './template.js';
 
 export interface LoadOptions {
@@ -34,7 +34,7 @@ export interface LoadResult {
 
 const EXTENSIONS: Record<string, PipelineFormat> = { '.json': 'json', '.yml': 'yaml', '.yaml': 'yaml', '.toml': 'toml' };
 
-const READERS: Record<PipelineFormat, (text: string, substitute: Substitute) => ParsedSource> = {
+const READERS: Record<PipelineFormat, (text: string, substitute: Substitute) => ParsedDocument> = {
   json: readJson,
   yaml: readYaml,
   toml: readToml,
@@ -55,11 +55,11 @@ export function pipelineFormatFromPath(path: string): PipelineFormat {
 export function loadPipelineText(
   text: string, format: PipelineFormat, params: Readonly<Record<string, string>>, opts: LoadOptions,
 ): LoadResult {
-  const source = READERS[format](text.replace(/^\uFEFF/, ''), makeSubstitute(params));
-  const missing = leftoverPlaceholders(source.value);
+  const document = READERS[format](text.replace(/^\uFEFF/, ''), makeSubstitute(params));
+  const missing = leftoverPlaceholders(document.value);
   if (missing.length > 0) throw missingParametersError(missing);
-  const { pipeline, warnings } = decodeAqueduct(source.value, { cwd: opts.cwd, relativeLocations: opts.relativeLocations, locate: source.locate });
-  return { pipeline, warnings: [...source.warnings, ...warnings] };
+  const { pipeline, warnings } = decodeAqueduct(document.value, { cwd: opts.cwd, relativeLocations: opts.relativeLocations, locate: document.locate });
+  return { pipeline, warnings: [...document.warnings, ...warnings] };
 }
 
 export async function loadPipelineFile(

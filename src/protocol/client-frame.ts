@@ -1,14 +1,23 @@
 /**
- * What every server that speaks the client protocol does with a decoded frame it cannot use: an
- * invalid request is answered with `execution_error` (every version understands it), anything
- * malformed with `protocol_error` (v2 peers only; the sender filters by version). Usable
- * requests are returned for the caller to turn into one event.
+ * What every server that speaks the client protocol (the standalone executor, the managed
+ * executor's orchestrator link, the orchestrator's client endpoint) does with a decoded frame: a
+ * usable request becomes the one event it means to the machine that owns executions; an invalid
+ * request is answered with `execution_error` (every version understands it), anything malformed
+ * with `protocol_error` (v2 peers only; the sender filters by version).
  */
 import type { Logger } from '../core/log.js';
+import type { Aqueduct } from '../pipeline/types.js';
 import type { Decoded } from './decode.js';
-import type { ClientMessage, ExecutorMessage } from './messages.js';
+import type { ExecutorMessage } from './messages.js';
 
-export function usableRequest(decoded: Decoded, isBinary: boolean, log: Logger, reply: (m: ExecutorMessage) => void): ClientMessage | null {
+/** A client's request, as the executor machine and the orchestrator machine both receive it. */
+export type ClientRequestEvent =
+  | { type: 'execution.requested'; connectionId: string; executionId: string; pipeline: Aqueduct }
+  | { type: 'cancel.requested'; connectionId: string; executionId: string };
+
+export function clientRequestEvent(
+  decoded: Decoded, connectionId: string, isBinary: boolean, log: Logger, reply: (m: ExecutorMessage) => void,
+): ClientRequestEvent | null {
   if (!decoded.ok) {
     if (decoded.kind === 'invalid_request') {
       log.warn({ execution_id: decoded.executionId, reason: decoded.reason, error: decoded.error }, 'invalid request refused');
@@ -20,6 +29,7 @@ export function usableRequest(decoded: Decoded, isBinary: boolean, log: Logger, 
     return null;
   }
   const m = decoded.message;
-  if (m.type === 'execution_request') for (const w of decoded.warnings) log.warn({ execution_id: m.execution_id, path: w.path }, w.message);
-  return m;
+  if (m.type === 'cancel_request') return { type: 'cancel.requested', connectionId, executionId: m.execution_id };
+  for (const w of decoded.warnings) log.warn({ execution_id: m.execution_id, path: w.path }, w.message);
+  return { type: 'execution.requested', connectionId, executionId: m.execution_id, pipeline: m.pipeline };
 }

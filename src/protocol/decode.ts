@@ -9,8 +9,13 @@ import { isUuid } from '../core/ids.js';
 import { decodeAqueduct } from '../pipeline/decode.js';
 import type { ClientMessage, ErrorReason } from './messages.js';
 
+/** A decoded client message: an execution request always has its id (the client's, or a new one). */
+export type DecodedClientMessage =
+  | (Extract<ClientMessage, { type: 'execution_request' }> & { execution_id: string })
+  | Extract<ClientMessage, { type: 'cancel_request' }>;
+
 export type Decoded =
-  | { ok: true; message: ClientMessage; warnings: Diagnostic[] }
+  | { ok: true; message: DecodedClientMessage; warnings: Diagnostic[] }
   | { ok: false; kind: 'malformed'; error: string }
   | { ok: false; kind: 'invalid_request'; executionId: string; reason: ErrorReason; error: string };
 

@@ -3,7 +3,7 @@
  * executor and CLI; version 2 adds messages only for peers that ask for them.
  */
 import type { Aqueduct } from '../pipeline/types.js';
-import type { ProgressEvent } from '../core/run-events.js';
+import type { ProgressEvent, RunLogLevel } from '../core/run-events.js';
 
 export type ProtocolVersion = 1 | 2;
 
@@ -20,7 +20,6 @@ export type ClientMessage =
   | { type: 'execution_request'; pipeline: Aqueduct; execution_id?: string }
   | { type: 'cancel_request'; execution_id: string };
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type ExecutorState = 'idle' | 'busy' | 'draining';
 
 export type ExecutorMessage =
@@ -32,9 +31,31 @@ export type ExecutorMessage =
   | { type: 'execution_error'; execution_id: string; message: string; reason?: ErrorReason }
   | { type: 'cancel_response'; execution_id: string }
   // v2 only
-  | { type: 'log'; execution_id: string; level: LogLevel; message: string; time: string }
+  | { type: 'log'; execution_id: string; level: RunLogLevel; message: string; time: string }
   | { type: 'stage_progress'; execution_id: string; stage_name: string; percentage: number | null; rows_processed: number }
   | { type: 'executor_status'; executor_id: string; state: ExecutorState; execution_id: string | null; queue_length: number }
+  | { type: 'protocol_error'; message: string };
+
+// Managed mode (docs/protocol.md): the executor dials out to an orchestrator and sends it every
+// executor → client message above, after registering.
+
+/** Executor → orchestrator, first on every connection. */
+export interface RegisterExecutor {
+  type: 'register_executor';
+  executor_id: string;
+  version: string;
+  /** null: no limit. */
+  max_memory_gb: number | null;
+  state: ExecutorState;
+  /** The execution it is running (a re-registration during a run), else null. */
+  execution_id: string | null;
+}
+
+/** Orchestrator → executor. The pipeline of a request is serialised as the original's canonical JSON. */
+export type OrchestratorMessage =
+  | { type: 'registration_response'; success: boolean; message: string }
+  | { type: 'execution_request'; execution_id: string; pipeline: Aqueduct }
+  | { type: 'cancel_request'; execution_id: string }
   | { type: 'protocol_error'; message: string };
 
 const V2_ONLY = new Set<ExecutorMessage['type']>(['log', 'stage_progress', 'executor_status', 'protocol_error']);

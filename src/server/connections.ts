@@ -8,7 +8,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../core/log.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
 import { decodeClientMessage } from '../protocol/decode.js';
-import { usableRequest } from '../protocol/client-frame.js';
+import { clientRequestEvent } from '../protocol/client-frame.js';
 import { deliverableTo, type ExecutorMessage, type ProtocolVersion } from '../protocol/messages.js';
 
 interface Peer {
@@ -55,14 +55,8 @@ export class ConnectionRegistry {
   }
 
   private onFrame(id: string, data: unknown, isBinary: boolean, log: Logger): void {
-    const decoded = decodeClientMessage(data, { cwd: this.dataRoot });
-    const m = usableRequest(decoded, isBinary, log, (reply) => this.send(id, reply));
-    if (!m) return;
-    if (m.type === 'execution_request') {
-      this.runtime.send({ type: 'execution.requested', connectionId: id, executionId: m.execution_id!, pipeline: m.pipeline });
-    } else {
-      this.runtime.send({ type: 'cancel.requested', connectionId: id, executionId: m.execution_id });
-    }
+    const event = clientRequestEvent(decodeClientMessage(data, { cwd: this.dataRoot }), id, isBinary, log, (reply) => this.send(id, reply));
+    if (event) this.runtime.send(event);
   }
 
   private send(id: string, message: ExecutorMessage): void {

@@ -19,7 +19,7 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { ExecutorError, isExecutorError } from '../core/errors.js';
 import type { Source } from '../pipeline/types.js';
-import type { RunLogLevel } from '../engine/session.js';
+import type { RunLogLevel } from '../core/run-events.js';
 import { cancelled } from '../core/errors.js';
 import { quoteIdent } from '../engine/sql-text.js';
 import { openLink, type OdbcLink } from '../odbc/link.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActor, fromCallback, SimulatedClock } from 'xstate';
-import { executorMachine, type RunActorEvent, type RunInput, type RunOutcome } from '../../../machines/executor.machine.js';
+import { executorMachine, type ExecutionActorEvent, type ExecutionInput, type ExecutionOutcome } from '../../../machines/executor.machine.js';
 import type { ExecutorMessage } from '../../../src/protocol/messages.js';
 import type { Aqueduct } from '../../../src/pipeline/types.js';
 
@@ -11,7 +11,7 @@ const pipeline: Aqueduct = { version: 'v2', sources: [], stages: [], destination
 interface FakeRun {
   id: string;
   cancelRequested: boolean;
-  finish: (outcome: RunOutcome) => void;
+  finish: (outcome: ExecutionOutcome) => void;
   message: (m: ExecutorMessage) => void;
 }
 
@@ -24,7 +24,7 @@ function harness(opts: { queueSize?: number; drainTimeoutMs?: number; cancelFini
   const clock = new SimulatedClock();
   const machine = executorMachine.provide({
     actors: {
-      runExecution: fromCallback<{ type: 'cancel' }, RunInput, RunActorEvent>(({ input, sendBack, receive }) => {
+      runExecution: fromCallback<{ type: 'cancel' }, ExecutionInput, ExecutionActorEvent>(({ input, sendBack, receive }) => {
         let done = false;
         active.add(input.executionId);
         maxActive = Math.max(maxActive, active.size);

@@ -5,7 +5,8 @@
  */
 import { createActor, SimulatedClock } from 'xstate';
 import { orchestratorMachine } from '../../../machines/orchestrator.machine.js';
-import type { FleetInput, FleetSettings, OrchestratorMessage, Registration } from '../../../machines/orchestrator-fleet.js';
+import type { FleetInput, FleetSettings, Registration } from '../../../machines/orchestrator-fleet.js';
+import type { OrchestratorMessage } from '../../../src/protocol/messages.js';
 import type { Aqueduct } from '../../../src/pipeline/types.js';
 import type { ExecutorMessage, ExecutorState } from '../../../src/protocol/messages.js';
 
@@ -32,8 +33,8 @@ export function harness(settings: Partial<FleetSettings> = {}) {
   const h = {
     actor, clock, toClients, toExecutors, closed, notices, send, ctx,
     advance: (ms: number) => clock.increment(ms),
-    submit: (connectionId: string, executionId: string) => send({ type: 'client.execution_requested', connectionId, executionId, pipeline }),
-    cancel: (connectionId: string, executionId: string) => send({ type: 'client.cancel_requested', connectionId, executionId }),
+    submit: (connectionId: string, executionId: string) => send({ type: 'execution.requested', connectionId, executionId, pipeline }),
+    cancel: (connectionId: string, executionId: string) => send({ type: 'cancel.requested', connectionId, executionId }),
     clientGone: (connectionId: string) => send({ type: 'client.disconnected', connectionId }),
     /** Opens executor link `link` and registers executor `id` on it. */
     register(link: string, id: string, state: ExecutorState = 'idle', executionId: string | null = null, open = true): void {

@@ -29,8 +29,8 @@ test('health: counts only, no authentication', async (t) => {
   const { runtime, app } = setup(t);
   runtime.send({ type: 'executor.connected', connectionId: 'L1' });
   runtime.send({ type: 'executor.registering', connectionId: 'L1', registration: { executorId: EX, version: '0.1.0', maxMemoryGb: 4, state: 'idle', executionId: null } });
-  runtime.send({ type: 'client.execution_requested', connectionId: 'c1', executionId: A, pipeline });
-  runtime.send({ type: 'client.execution_requested', connectionId: 'c1', executionId: B, pipeline });
+  runtime.send({ type: 'execution.requested', connectionId: 'c1', executionId: A, pipeline });
+  runtime.send({ type: 'execution.requested', connectionId: 'c1', executionId: B, pipeline });
   const res = await app.inject({ method: 'GET', url: '/api/health' });
   assert.equal(res.statusCode, 200);
   assert.deepEqual(res.json(), { status: 'OK', mode: 'orchestrator', version: '9.9.9', executors: 1, idle: 0, busy: 1, draining: 0, disconnected: 0, queue_length: 1 });
@@ -41,8 +41,8 @@ test('executors and executions: RFC 3339 times, states, outcomes; 401 without th
   runtime.send({ type: 'executor.connected', connectionId: 'L1' });
   runtime.send({ type: 'executor.registering', connectionId: 'L1', registration: { executorId: EX, version: '0.1.0', maxMemoryGb: 4, state: 'idle', executionId: null } });
   tick(1000);
-  runtime.send({ type: 'client.execution_requested', connectionId: 'c1', executionId: A, pipeline });
-  runtime.send({ type: 'client.execution_requested', connectionId: 'c1', executionId: B, pipeline });
+  runtime.send({ type: 'execution.requested', connectionId: 'c1', executionId: A, pipeline });
+  runtime.send({ type: 'execution.requested', connectionId: 'c1', executionId: B, pipeline });
   tick(1000);
   runtime.send({ type: 'executor.message', connectionId: 'L1', message: { type: 'execution_response', execution_id: A } });
   const executors = await app.inject({ method: 'GET', url: '/api/executors', headers: auth });

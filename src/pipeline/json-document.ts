@@ -5,7 +5,7 @@
 import type { Diagnostic } from '../core/errors.js';
 import type { Path } from './decode-context.js';
 import { formatPath } from './decode-context.js';
-import { LineIndex, type ParsedSource, PathIndex, setOwn, syntaxError } from './source-tree.js';
+import { LineIndex, type ParsedDocument, PathIndex, setOwn, syntaxError } from './document.js';
 import type { Substitute } from './template.js';
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
@@ -149,7 +149,7 @@ class JsonParser {
   }
 }
 
-export function readJson(text: string, substitute: Substitute): ParsedSource {
+export function readJson(text: string, substitute: Substitute): ParsedDocument {
   const parser = new JsonParser(text, substitute);
   const value = parser.parseDocument();
   return { value, locate: parser.index.locate, warnings: parser.warnings };

@@ -4,14 +4,14 @@
  */
 import { type AST, ParseError, parseTOML } from 'toml-eslint-parser';
 import type { Path, PathSegment } from './decode-context.js';
-import { type ParsedSource, PathIndex, type Position, setOwn, syntaxError } from './source-tree.js';
+import { type ParsedDocument, PathIndex, type Position, setOwn, syntaxError } from './document.js';
 import type { Substitute } from './template.js';
 
 type Container = Record<string, unknown> | unknown[];
 
 const posOf = (node: AST.TOMLNode): Position => ({ line: node.loc.start.line, column: node.loc.start.column + 1 });
 
-export function readToml(text: string, substitute: Substitute): ParsedSource {
+export function readToml(text: string, substitute: Substitute): ParsedDocument {
   let ast: AST.TOMLProgram;
   try {
     ast = parseTOML(text, { tomlVersion: '1.0' });

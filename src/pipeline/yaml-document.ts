@@ -7,7 +7,7 @@
  */
 import { type Document, LineCounter, type Node, type Scalar, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Path } from './decode-context.js';
-import { type ParsedSource, PathIndex, type Position, setOwn, syntaxError } from './source-tree.js';
+import { type ParsedDocument, PathIndex, type Position, setOwn, syntaxError } from './document.js';
 import type { Substitute } from './template.js';
 
 const MAX_ALIAS_DEPTH = 50;
@@ -51,7 +51,7 @@ function scalarText(node: Scalar): string {
   return node.type === 'PLAIN' && typeof node.source === 'string' ? node.source : String(node.value);
 }
 
-export function readYaml(text: string, substitute: Substitute): ParsedSource {
+export function readYaml(text: string, substitute: Substitute): ParsedDocument {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): Position => {

@@ -1,6 +1,7 @@
 /**
  * What every format reader produces: the parsed (and substituted) value, a locator from paths to
- * source positions, and syntax errors in one shape.
+ * positions in the definition's text, and syntax errors in one shape. ("Document" is the
+ * definition as text; "source" always means a data source of the pipeline.)
  */
 import { type Diagnostic, ExecutorError } from '../core/errors.js';
 import type { Locator, Path } from './decode-context.js';
@@ -12,7 +13,7 @@ export interface Position {
   column: number;
 }
 
-export interface ParsedSource {
+export interface ParsedDocument {
   value: unknown;
   locate: Locator;
   warnings: Diagnostic[];
