@@ -27,6 +27,25 @@ export const ErrorCodes = {
   AQ_CANCELLED: { reason: 'cancelled', doc: 'The run was cancelled.' },
   /** Anything unexpected. */
   AQ_INTERNAL: { reason: 'internal', doc: 'An unexpected internal error.' },
+  // Delta Lake
+  /** A Delta table needs what this executor does not implement, or the destination asks for it. */
+  AQ_DELTA_UNSUPPORTED: {
+    reason: 'invalid_pipeline',
+    doc: 'The Delta table needs a protocol feature this executor does not implement (deletion vectors, column mapping, V2 checkpoints, an unknown reader or writer feature), or table_properties would turn one on; the table is refused, never read or written wrongly.',
+  },
+  /** No Delta table at the location, or its log cannot be read. */
+  AQ_DELTA_INVALID_LOG: { reason: 'source', doc: 'There is no Delta table at the location, or its transaction log is unreadable (a commit that is not valid JSON, a checkpoint that cannot be read).' },
+  /** The version or timestamp asked for cannot be reconstructed from the log. */
+  AQ_DELTA_VERSION_NOT_AVAILABLE: {
+    reason: 'source',
+    doc: 'The Delta version or timestamp asked for cannot be read: later than the latest version, before the first commit, or commits missing (cleaned up, or versions not contiguous).',
+  },
+  /** The rows to write do not fit the Delta table's schema. */
+  AQ_DELTA_SCHEMA_MISMATCH: { reason: 'destination', doc: 'The rows to write do not fit the Delta table (a column missing, extra, of another type, or null where the table forbids it).' },
+  /** Concurrent writers kept committing conflicting changes. */
+  AQ_DELTA_COMMIT_CONFLICT: { reason: 'destination', doc: 'A concurrent commit conflicted with this write (it removed files this write read or removes, changed the metadata, or added rows this write replaces) and retrying did not resolve it; nothing was committed.' },
+  /** The store cannot create commit files atomically. */
+  AQ_DELTA_UNSAFE_COMMIT: { reason: 'destination', doc: 'The object store does not honour conditional writes, so concurrent Delta commits could overwrite each other; writing needs an explicit opt-in (aws_s3_allow_unsafe_rename).' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
