@@ -77,6 +77,8 @@ const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
+/** Every option (flag, variable, help); docs/operations.md is checked against them. */
+export { OPTIONS as EXECUTOR_OPTIONS };
 
 export function loadExecutorConfig(argv: string[], env: Record<string, string | undefined>): ExecutorConfig {
   const secrets = secretValues(argv, env, [OPTIONS.apiKey]);

@@ -67,6 +67,8 @@ const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
+/** Every option (flag, variable, help); docs/operations.md is checked against them. */
+export { OPTIONS as ORCHESTRATOR_OPTIONS };
 
 export function loadOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig {
   const secrets = secretValues(argv, env, [OPTIONS.clientApiKey, OPTIONS.executorSecret]);
