@@ -11,8 +11,8 @@
 import { assign, enqueueActions, fromCallback, sendTo, setup, stateIn } from 'xstate';
 import type { Aqueduct } from '../src/pipeline/types.js';
 import type { ClientRequestEvent } from '../src/protocol/client-frame.js';
-import type { ErrorReason, ExecutorMessage, ExecutorState } from '../src/protocol/messages.js';
-import { finishedBeforeCancel, notCancellable } from './replies.js';
+import { executionError, type ExecutionErrorCode, type ExecutorMessage, type ExecutorState } from '../src/protocol/messages.js';
+import { busy, draining, finishedBeforeCancel, notCancellable } from './replies.js';
 
 export interface Execution {
   id: string;
@@ -33,7 +33,7 @@ export interface HistoryEntry {
 
 export type ExecutionOutcome =
   | { status: 'succeeded' }
-  | { status: 'failed'; message: string; reason: ErrorReason }
+  | { status: 'failed'; message: string; code: ExecutionErrorCode }
   | { status: 'cancelled' };
 
 export interface ExecutorInput {
@@ -170,14 +170,9 @@ export const executorMachine = setup({
       enqueue.emit({
         type: 'deliver',
         to: [event.connectionId],
-        message: {
-          type: 'execution_error',
-          execution_id: event.executionId,
-          reason: 'busy',
-          message: context.queueSize === 0
-            ? 'executor is busy running another execution (it queues none)'
-            : `executor is busy: the queue is full (${context.queue.length} of ${context.queueSize} waiting)`,
-        },
+        message: busy(event.executionId, context.queueSize === 0
+          ? 'executor is busy running another execution (it queues none)'
+          : `executor is busy: the queue is full (${context.queue.length} of ${context.queueSize} waiting)`),
       });
     }),
     refuseDraining: enqueueActions(({ event, enqueue }) => {
@@ -185,7 +180,7 @@ export const executorMachine = setup({
       enqueue.emit({
         type: 'deliver',
         to: [event.connectionId],
-        message: { type: 'execution_error', execution_id: event.executionId, reason: 'busy', message: 'executor is draining (shutting down) and accepts no new executions' },
+        message: draining(event.executionId, false),
       });
     }),
     /** Takes the head of the queue as the current execution. */
@@ -255,7 +250,7 @@ export const executorMachine = setup({
         terminal = { type: 'execution_succeeded', execution_id: id };
         state = 'succeeded';
       } else if (o.status === 'failed') {
-        terminal = { type: 'execution_error', execution_id: id, message: o.message, reason: o.reason };
+        terminal = executionError(id, o.code, o.message);
         state = 'failed';
       } else {
         terminal = { type: 'cancel_response', execution_id: id };
@@ -276,7 +271,7 @@ export const executorMachine = setup({
     refuseQueued: enqueueActions(({ context, enqueue }) => {
       let history = { history: context.history, historyOrder: context.historyOrder };
       for (const e of context.queue) {
-        const terminal: ExecutorMessage = { type: 'execution_error', execution_id: e.id, reason: 'busy', message: 'executor is draining (shutting down); this queued execution was not run' };
+        const terminal = draining(e.id, true);
         enqueue.emit({ type: 'deliver', to: e.subscribers, message: terminal });
         history = remember({ ...context, ...history }, e.id, { state: 'failed', terminal });
       }

@@ -34,8 +34,8 @@ import {
   type ExecutionRecord, type FleetExecutionState, type ExecutorRecord, type FleetContext, type FleetEmitted,
   type FleetEvent, type FleetSettings,
 } from './orchestrator-fleet.js';
-import { isTerminal, type ExecutorMessage } from '../src/protocol/messages.js';
-import { finishedBeforeCancel, notCancellable } from './replies.js';
+import { executionError, isTerminal, type ExecutorMessage } from '../src/protocol/messages.js';
+import { busy, finishedBeforeCancel, notCancellable } from './replies.js';
 
 export type { FleetContext, FleetEmitted, FleetEvent, FleetSettings } from './orchestrator-fleet.js';
 
@@ -98,7 +98,7 @@ function finish(d: Draft, r: ExecutionRecord, terminal: ExecutorMessage, state: 
 }
 
 function lostMessage(id: string, why: string): ExecutorMessage {
-  return { type: 'execution_error', execution_id: id, reason: 'executor_lost', message: why };
+  return executionError(id, 'AQ_EXECUTOR_LOST', why);
 }
 
 function idleExecutor(d: Draft): ExecutorRecord | undefined {
@@ -241,10 +241,7 @@ export const orchestratorMachine = setup({
       if (at >= 0) d.deliver(to, { type: 'queue_position', execution_id: r.id, position: at });
     }),
     refuseQueueFull: apply('execution.requested', (d, e) => {
-      d.deliver([e.connectionId], {
-        type: 'execution_error', execution_id: e.executionId, reason: 'busy',
-        message: `no executor is idle and the orchestrator's queue is full (${d.queue.length} of ${d.settings.queueSize} waiting)`,
-      });
+      d.deliver([e.connectionId], busy(e.executionId, `no executor is idle and the orchestrator's queue is full (${d.queue.length} of ${d.settings.queueSize} waiting)`));
       d.notice('warn', 'execution refused: queue full', { execution_id: e.executionId, queue_length: d.queue.length });
     }),
     accept: apply('execution.requested', (d, e) => {

@@ -1,10 +1,11 @@
 /** Configuration errors shared by the executor and the orchestrator. */
+import { ExecutorError } from '../core/errors.js';
 
 /** Invalid configuration. The message is one line; the entry point prints `error: <message>` and exits 2. */
-export class ConfigError extends Error {
+export class ConfigError extends ExecutorError {
   readonly exitCode = 2;
   constructor(message: string) {
-    super(message);
+    super('AQ_CONFIG_INVALID', message);
     this.name = 'ConfigError';
   }
 }

@@ -1,6 +1,8 @@
 /**
- * The one error registry. Every error the project raises on purpose is an ExecutorError with a
- * stable code (never reused, never renumbered) and a message that names the thing at fault.
+ * The one error registry. Every error the programs raise on purpose carries a stable code from
+ * here (never reused, never renumbered) and a message that names the thing at fault; every code
+ * is documented in docs/operations.md (a test checks it). `reason` is the protocol's
+ * `execution_error.reason` for codes that end or refuse an execution, null for the others.
  * `toExecutorError` converts anything else at a boundary.
  */
 
@@ -27,6 +29,30 @@ export const ErrorCodes = {
   AQ_CANCELLED: { reason: 'cancelled', doc: 'The run was cancelled.' },
   /** Anything unexpected. */
   AQ_INTERNAL: { reason: 'internal', doc: 'An unexpected internal error.' },
+  // Requests refused or answered without running (execution_error replies that are not a run's failure)
+  /** No room: the executor runs one execution at a time and its queue is full (or it queues none). */
+  AQ_BUSY: { reason: 'busy', doc: 'The executor (or, through an orchestrator, the fleet) is busy and its queue is full; the request was not accepted.' },
+  /** A draining executor accepts nothing new, and ends what was queued. */
+  AQ_DRAINING: { reason: 'busy', doc: 'The executor is draining (shutting down): a new request is refused, and a queued execution ends without running.' },
+  /** A cancel of an id that is not queued or running. */
+  AQ_UNKNOWN_EXECUTION: { reason: 'unknown_execution', doc: 'A cancel named an execution that is unknown or already finished (or it finished before the cancel took effect).' },
+  /** A request frame that could not be used as it stands. */
+  AQ_INVALID_REQUEST: { reason: 'invalid_pipeline', doc: 'An execution_request could not be used: its execution_id is not a UUID, or it has no pipeline.' },
+  /** An orchestrator's executor disappeared with the execution. */
+  AQ_EXECUTOR_LOST: { reason: 'executor_lost', doc: 'The executor running the execution disconnected and did not come back within the grace period (orchestrator).' },
+  // Connections and programs (never an execution's outcome)
+  /** A frame that is not a usable message. */
+  AQ_PROTOCOL_ERROR: { reason: null, doc: 'A frame was not valid JSON, not a JSON object, or not a known message type; answered with protocol_error (protocol 2) or logged, and the connection stays open.' },
+  /** A missing or wrong key. */
+  AQ_AUTH_FAILED: { reason: null, doc: 'The X-API-Key of a WebSocket upgrade or API request was missing or wrong: HTTP 401 {"error":"Authentication failed"} before anything else happens.' },
+  /** An orchestrator refused an executor's registration. */
+  AQ_REGISTRATION_REFUSED: { reason: null, doc: 'The orchestrator refused a managed executor (wrong secret, malformed register_executor, or an executor_id already connected); the executor retries with backoff.' },
+  /** Invalid flags or environment variables. */
+  AQ_CONFIG_INVALID: { reason: null, doc: 'A server program\'s configuration is invalid; it prints one line naming the flag or variable and exits 2.' },
+  /** The CLI was called wrongly. */
+  AQ_USAGE: { reason: null, doc: 'The aqueducts CLI was called with a missing or invalid flag or argument; it exits 2.' },
+  /** The CLI could not reach an executor, or lost it. */
+  AQ_EXECUTOR_UNREACHABLE: { reason: null, doc: 'The aqueducts CLI could not connect to the executor (refused, timed out, TLS not trusted, key refused) or lost the connection before the outcome; it exits 1.' },
   // Delta Lake
   /** A Delta table needs what this executor does not implement, or the destination asks for it. */
   AQ_DELTA_UNSUPPORTED: {
@@ -74,8 +100,8 @@ export class ExecutorError extends Error {
     this.code = code;
     this.diagnostics = options.diagnostics ?? [];
   }
-  /** The protocol `reason` of this error (PROTOCOL.md `execution_error.reason`). */
-  get reason(): string {
+  /** The protocol's `execution_error.reason` for this error (null: not about an execution). */
+  get reason(): string | null {
     return ErrorCodes[this.code].reason;
   }
 }

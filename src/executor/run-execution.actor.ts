@@ -8,7 +8,8 @@ import type { ExecutionActorEvent, ExecutionInput, ExecutionOutcome } from '../.
 import { runPipeline } from '../run/run-pipeline.js';
 import type { Logger } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
-import type { ErrorReason, ExecutorMessage } from '../protocol/messages.js';
+import { ErrorCodes, type ErrorCode } from '../core/errors.js';
+import type { ExecutionErrorCode, ExecutorMessage } from '../protocol/messages.js';
 import { stageOutputMessages } from '../protocol/stage-output.js';
 
 export interface RunDeps {
@@ -17,7 +18,10 @@ export interface RunDeps {
   spillRoot?: string;
 }
 
-const REASONS = new Set<ErrorReason>(['invalid_pipeline', 'busy', 'source', 'stage', 'destination', 'memory', 'unknown_execution', 'internal']);
+/** A run's failure ends the execution with its own code when that code has a protocol reason. */
+function isExecutionErrorCode(code: ErrorCode): code is ExecutionErrorCode {
+  return ErrorCodes[code].reason !== null && ErrorCodes[code].reason !== 'cancelled';
+}
 
 export function runExecutionActor(deps: RunDeps) {
   return fromCallback<{ type: 'cancel' }, ExecutionInput, ExecutionActorEvent>(({ input, sendBack, receive }) => {
@@ -47,16 +51,16 @@ export function runExecutionActor(deps: RunDeps) {
     })
       .then((outcome): ExecutionOutcome => {
         if (outcome.status !== 'failed') return outcome;
-        const reason = REASONS.has(outcome.error.reason as ErrorReason) ? (outcome.error.reason as ErrorReason) : 'internal';
-        return { status: 'failed', message: redactSecrets(outcome.error.message), reason };
+        const code = isExecutionErrorCode(outcome.error.code) ? outcome.error.code : 'AQ_INTERNAL';
+        return { status: 'failed', message: redactSecrets(outcome.error.message), code };
       })
       .catch((e: unknown): ExecutionOutcome => {
         log.error({ err: e }, 'execution crashed');
-        return { status: 'failed', message: `internal error: ${redactSecrets((e as Error).message)}`, reason: 'internal' };
+        return { status: 'failed', message: `internal error: ${redactSecrets((e as Error).message)}`, code: 'AQ_INTERNAL' };
       })
       .then((outcome) => {
         const ms = Math.round(performance.now() - started);
-        if (outcome.status === 'failed') log.warn({ duration_ms: ms, reason: outcome.reason, error: outcome.message }, 'execution failed');
+        if (outcome.status === 'failed') log.warn({ duration_ms: ms, code: outcome.code, error: outcome.message }, 'execution failed');
         else log.info({ duration_ms: ms, outcome: outcome.status }, `execution ${outcome.status}`);
         sendBack({ type: 'run.finished', outcome });
       });

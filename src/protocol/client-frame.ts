@@ -8,7 +8,7 @@
 import type { Logger } from '../core/log.js';
 import type { Aqueduct } from '../pipeline/types.js';
 import type { Decoded } from './decode.js';
-import type { ExecutorMessage } from './messages.js';
+import { executionError, type ExecutorMessage } from './messages.js';
 
 /** A client's request, as the executor machine and the orchestrator machine both receive it. */
 export type ClientRequestEvent =
@@ -20,10 +20,10 @@ export function clientRequestEvent(
 ): ClientRequestEvent | null {
   if (!decoded.ok) {
     if (decoded.kind === 'invalid_request') {
-      log.warn({ execution_id: decoded.executionId, reason: decoded.reason, error: decoded.error }, 'invalid request refused');
-      reply({ type: 'execution_error', execution_id: decoded.executionId, message: decoded.error, reason: decoded.reason });
+      log.warn({ execution_id: decoded.executionId, code: decoded.code, error: decoded.error }, 'invalid request refused');
+      reply(executionError(decoded.executionId, decoded.code, decoded.error));
     } else {
-      log.warn({ error: decoded.error, binary: isBinary }, 'malformed frame ignored');
+      log.warn({ code: 'AQ_PROTOCOL_ERROR', error: decoded.error, binary: isBinary }, 'malformed frame ignored');
       reply({ type: 'protocol_error', message: decoded.error });
     }
     return null;

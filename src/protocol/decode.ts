@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { formatDiagnostic, isExecutorError, type Diagnostic } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
 import { decodeAqueduct } from '../pipeline/decode.js';
-import type { ClientMessage, ErrorReason } from './messages.js';
+import type { ClientMessage, ExecutionErrorCode } from './messages.js';
 
 /** A decoded client message: an execution request always has its id (the client's, or a new one). */
 export type DecodedClientMessage =
@@ -17,7 +17,7 @@ export type DecodedClientMessage =
 export type Decoded =
   | { ok: true; message: DecodedClientMessage; warnings: Diagnostic[] }
   | { ok: false; kind: 'malformed'; error: string }
-  | { ok: false; kind: 'invalid_request'; executionId: string; reason: ErrorReason; error: string };
+  | { ok: false; kind: 'invalid_request'; executionId: string; code: ExecutionErrorCode; error: string };
 
 /** The text of a WebSocket frame (string, Buffer, Buffer[] or ArrayBuffer); null otherwise. */
 export function textOf(raw: unknown): string | null {
@@ -50,22 +50,22 @@ export function decodeClientMessage(raw: unknown, opts: { cwd: string; relativeL
       let executionId: string = randomUUID();
       if (m.execution_id !== undefined && m.execution_id !== null) {
         if (!isUuid(m.execution_id)) {
-          return { ok: false, kind: 'invalid_request', executionId, reason: 'invalid_pipeline', error: `execution_id must be a UUID, got ${JSON.stringify(m.execution_id)}` };
+          return { ok: false, kind: 'invalid_request', executionId, code: 'AQ_INVALID_REQUEST', error: `execution_id must be a UUID, got ${JSON.stringify(m.execution_id)}` };
         }
         executionId = m.execution_id.toLowerCase();
       }
-      if (!('pipeline' in m)) return { ok: false, kind: 'invalid_request', executionId, reason: 'invalid_pipeline', error: 'missing field `pipeline`' };
+      if (!('pipeline' in m)) return { ok: false, kind: 'invalid_request', executionId, code: 'AQ_INVALID_REQUEST', error: 'missing field `pipeline`' };
       try {
         const { pipeline, warnings } = decodeAqueduct(m.pipeline, { cwd: opts.cwd, relativeLocations: opts.relativeLocations });
         return { ok: true, message: { type: 'execution_request', pipeline, execution_id: executionId }, warnings };
       } catch (e) {
         const detail = isExecutorError(e) && e.diagnostics.length ? e.diagnostics.map((d) => formatDiagnostic({ ...d, path: d.path ? `pipeline.${d.path}` : 'pipeline' })).join('; ') : (e as Error).message;
-        return { ok: false, kind: 'invalid_request', executionId, reason: 'invalid_pipeline', error: `invalid pipeline: ${detail}` };
+        return { ok: false, kind: 'invalid_request', executionId, code: 'AQ_INVALID_PIPELINE', error: `invalid pipeline: ${detail}` };
       }
     }
     case 'cancel_request':
       if (!isUuid(m.execution_id)) {
-        return { ok: false, kind: 'invalid_request', executionId: randomUUID(), reason: 'unknown_execution', error: `cancel_request needs an execution_id (UUID), got ${JSON.stringify(m.execution_id ?? null)}` };
+        return { ok: false, kind: 'invalid_request', executionId: randomUUID(), code: 'AQ_UNKNOWN_EXECUTION', error: `cancel_request needs an execution_id (UUID), got ${JSON.stringify(m.execution_id ?? null)}` };
       }
       return { ok: true, message: { type: 'cancel_request', execution_id: m.execution_id.toLowerCase() }, warnings: [] };
     case undefined:

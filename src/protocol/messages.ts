@@ -2,6 +2,7 @@
  * The wire protocol (PROTOCOL.md). Version 1 is byte-compatible with the original Aqueducts 0.11
  * executor and CLI; version 2 adds messages only for peers that ask for them.
  */
+import { ErrorCodes, type ErrorCode } from '../core/errors.js';
 import type { Aqueduct } from '../pipeline/types.js';
 import type { ProgressEvent, RunLogLevel } from '../core/run-events.js';
 
@@ -28,7 +29,7 @@ export type ExecutorMessage =
   | { type: 'progress_update'; execution_id: string; progress: number; event: ProgressEvent }
   | { type: 'stage_output'; execution_id: string; stage_name: string; payload: StageOutputPayload }
   | { type: 'execution_succeeded'; execution_id: string }
-  | { type: 'execution_error'; execution_id: string; message: string; reason?: ErrorReason }
+  | { type: 'execution_error'; execution_id: string; message: string; reason?: ErrorReason; code?: ErrorCode }
   | { type: 'cancel_response'; execution_id: string }
   // v2 only
   | { type: 'log'; execution_id: string; level: RunLogLevel; message: string; time: string }
@@ -63,6 +64,14 @@ const V2_ONLY = new Set<ExecutorMessage['type']>(['log', 'stage_progress', 'exec
 /** Whether a peer speaking `version` may receive this message. */
 export function deliverableTo(version: ProtocolVersion, m: ExecutorMessage): boolean {
   return version === 2 || !V2_ONLY.has(m.type);
+}
+
+/** The codes that end or refuse an execution: those with a protocol reason. */
+export type ExecutionErrorCode = { [K in ErrorCode]: (typeof ErrorCodes)[K]['reason'] extends ErrorReason ? K : never }[ErrorCode];
+
+/** `execution_error` for a code of the registry: its reason, and the code itself (an extra field v1 peers ignore). */
+export function executionError(executionId: string, code: ExecutionErrorCode, message: string): ExecutorMessage {
+  return { type: 'execution_error', execution_id: executionId, message, reason: ErrorCodes[code].reason as ErrorReason, code };
 }
 
 /** Terminal messages: exactly one ends every accepted execution. */

@@ -7,6 +7,7 @@
  */
 import WebSocket from 'ws';
 import type { ExecutorMessage } from '../../protocol/messages.js';
+import { ExecutorError } from '../../core/errors.js';
 import { VERSION } from '../../core/version.js';
 import type { ExecutorTarget, RemoteTuning } from './target.js';
 import { decodeExecutorFrame } from '../../protocol/wire.js';
@@ -21,9 +22,9 @@ export type ConnectFailure =
   | { kind: 'refused'; status: number; statusText: string; body: string }
   | { kind: 'aborted' };
 
-export class ConnectError extends Error {
+export class ConnectError extends ExecutorError {
   constructor(readonly failure: ConnectFailure) {
-    super(`cannot connect: ${failure.kind}`);
+    super('AQ_EXECUTOR_UNREACHABLE', `cannot connect: ${failure.kind}`);
     this.name = 'ConnectError';
   }
 }

@@ -1,7 +1,9 @@
+import { ExecutorError } from '../../core/errors.js';
+
 /** Wrong flags or configuration: the CLI prints `error: <message>` and exits with the usage code (2). */
-export class UsageError extends Error {
+export class UsageError extends ExecutorError {
   constructor(message: string) {
-    super(message);
+    super('AQ_USAGE', message);
     this.name = 'UsageError';
   }
 }

@@ -126,7 +126,7 @@ test('cancel from any connection: a queued one is removed, a running one is rout
   assert.equal((await admin.terminal(uuid(301))).type, 'cancel_response');
   admin.send({ type: 'cancel_request', execution_id: uuid(399) });
   const unknown = await admin.terminal(uuid(399));
-  assert.deepEqual(unknown, { type: 'execution_error', execution_id: uuid(399), reason: 'unknown_execution', message: `unknown execution ${uuid(399)}` });
+  assert.deepEqual(unknown, { type: 'execution_error', execution_id: uuid(399), reason: 'unknown_execution', message: `unknown execution ${uuid(399)}`, code: 'AQ_UNKNOWN_EXECUTION' });
   assert.equal(ex.frames.filter((f) => f.type === 'execution_request').length, 1, 'the cancelled queued one never reached an executor');
   assert.equal((await api(`/api/executions/${uuid(301)}`)).state, 'cancelled');
   submitter.close(); admin.close();

@@ -93,7 +93,7 @@ test('an executor that does not come back within the grace period: executor_lost
   await cut(ex);
   const end = await client.terminal(id, 10_000);
   const waited = Date.now() - cutAt;
-  assert.deepEqual(end, { type: 'execution_error', execution_id: id, reason: 'executor_lost', message: `executor ${exId} was lost: it did not reconnect within 3 s` });
+  assert.deepEqual(end, { type: 'execution_error', execution_id: id, reason: 'executor_lost', message: `executor ${exId} was lost: it did not reconnect within 3 s`, code: 'AQ_EXECUTOR_LOST' });
   assert.ok(waited >= 2_500 && waited < 6_000, `lost after ${waited} ms`);
   const record = await api(`/api/executions/${id}`);
   assert.equal(record.state, 'executor_lost');

@@ -85,11 +85,11 @@ test('never two runs at once; FIFO order; positions sent on acceptance and on ev
   h.run('a').finish({ status: 'succeeded' });
   assert.deepEqual(h.runs.map((r) => r.id), ['a', 'b']);
   assert.deepEqual(h.brief('c3'), ['execution_response:c', 'queue_position:c@1', 'queue_position:c@0']);
-  h.run('b').finish({ status: 'failed', message: 'stage "x": boom', reason: 'stage' });
+  h.run('b').finish({ status: 'failed', message: 'stage "x": boom', code: 'AQ_STAGE_FAILED' });
   h.run('c').finish({ status: 'succeeded' });
   assert.equal(h.maxActive, 1);
   assert.deepEqual(h.runs.map((r) => r.id), ['a', 'b', 'c']);
-  assert.deepEqual(h.to('c2').at(-1), { type: 'execution_error', execution_id: 'b', message: 'stage "x": boom', reason: 'stage' });
+  assert.deepEqual(h.to('c2').at(-1), { type: 'execution_error', execution_id: 'b', message: 'stage "x": boom', reason: 'stage', code: 'AQ_STAGE_FAILED' });
   assert.equal(h.state(), 'idle');
 });
 
@@ -133,11 +133,11 @@ test('a run that finishes before the cancel takes effect reports its real outcom
 test('cancel of an unknown or finished id answers unknown_execution', () => {
   const h = harness();
   h.actor.send({ type: 'cancel.requested', connectionId: 'c1', executionId: 'nope' });
-  assert.deepEqual(h.to('c1'), [{ type: 'execution_error', execution_id: 'nope', reason: 'unknown_execution', message: 'unknown execution nope' }]);
+  assert.deepEqual(h.to('c1'), [{ type: 'execution_error', execution_id: 'nope', reason: 'unknown_execution', message: 'unknown execution nope', code: 'AQ_UNKNOWN_EXECUTION' }]);
   h.submit('c1', 'a');
   h.run('a').finish({ status: 'succeeded' });
   h.actor.send({ type: 'cancel.requested', connectionId: 'c2', executionId: 'a' });
-  assert.deepEqual(h.to('c2'), [{ type: 'execution_error', execution_id: 'a', reason: 'unknown_execution', message: 'execution a has already finished (succeeded)' }]);
+  assert.deepEqual(h.to('c2'), [{ type: 'execution_error', execution_id: 'a', reason: 'unknown_execution', message: 'execution a has already finished (succeeded)', code: 'AQ_UNKNOWN_EXECUTION' }]);
 });
 
 test('submitter disconnect cancels its running execution and drops its queued ones', () => {
@@ -159,7 +159,7 @@ test('a full queue refuses with reason busy; a queue of 0 refuses whenever a run
   h.submit('c1', 'a');
   h.submit('c2', 'b');
   h.submit('c3', 'c');
-  assert.deepEqual(h.to('c3'), [{ type: 'execution_error', execution_id: 'c', reason: 'busy', message: 'executor is busy: the queue is full (1 of 1 waiting)' }]);
+  assert.deepEqual(h.to('c3'), [{ type: 'execution_error', execution_id: 'c', reason: 'busy', message: 'executor is busy: the queue is full (1 of 1 waiting)', code: 'AQ_BUSY' }]);
   const z = harness({ queueSize: 0 });
   z.submit('c1', 'a');
   z.submit('c2', 'b');
@@ -196,9 +196,9 @@ test('drain while busy lets the run finish in time, refuses queued and new reque
   h.submit('c2', 'b');
   h.actor.send({ type: 'drain' });
   assert.deepEqual(h.state(), { busy: 'draining' });
-  assert.deepEqual(h.to('c2').at(-1), { type: 'execution_error', execution_id: 'b', reason: 'busy', message: 'executor is draining (shutting down); this queued execution was not run' });
+  assert.deepEqual(h.to('c2').at(-1), { type: 'execution_error', execution_id: 'b', reason: 'busy', message: 'executor is draining (shutting down); this queued execution was not run', code: 'AQ_DRAINING' });
   h.submit('c3', 'c');
-  assert.deepEqual(h.to('c3'), [{ type: 'execution_error', execution_id: 'c', reason: 'busy', message: 'executor is draining (shutting down) and accepts no new executions' }]);
+  assert.deepEqual(h.to('c3'), [{ type: 'execution_error', execution_id: 'c', reason: 'busy', message: 'executor is draining (shutting down) and accepts no new executions', code: 'AQ_DRAINING' }]);
   h.clock.increment(4000);
   assert.equal(h.run('a').cancelRequested, false);
   h.run('a').finish({ status: 'succeeded' });

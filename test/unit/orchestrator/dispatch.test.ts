@@ -126,9 +126,9 @@ test('cancel: a queued execution is removed (canceller and submitter told); unkn
   assert.deepEqual(h.ctx().queue, []);
   assert.equal(h.executionState('a'), 'cancelled');
   h.cancel('admin', 'zzz');
-  assert.deepEqual(h.to('admin').at(-1), { type: 'execution_error', execution_id: 'zzz', reason: 'unknown_execution', message: 'unknown execution zzz' });
+  assert.deepEqual(h.to('admin').at(-1), { type: 'execution_error', execution_id: 'zzz', reason: 'unknown_execution', message: 'unknown execution zzz', code: 'AQ_UNKNOWN_EXECUTION' });
   h.cancel('admin', 'a');
-  assert.deepEqual(h.to('admin').at(-1), { type: 'execution_error', execution_id: 'a', reason: 'unknown_execution', message: 'execution a has already finished (cancelled)' });
+  assert.deepEqual(h.to('admin').at(-1), { type: 'execution_error', execution_id: 'a', reason: 'unknown_execution', message: 'execution a has already finished (cancelled)', code: 'AQ_UNKNOWN_EXECUTION' });
   h.register('L1', 'ex-1');
   assert.equal(h.sentTo('L1').length, 1, 'the cancelled execution is never dispatched');
 });

@@ -74,7 +74,7 @@ test('executor lost: not back within the grace period, its execution ends with e
   h.advance(1);
   assert.deepEqual(h.to('c1').at(-1), {
     type: 'execution_error', execution_id: 'a', reason: 'executor_lost',
-    message: 'executor ex-1 was lost: it did not reconnect within 90 s',
+    message: 'executor ex-1 was lost: it did not reconnect within 90 s', code: 'AQ_EXECUTOR_LOST',
   });
   assert.equal(h.executionState('a'), 'executor_lost');
   assert.equal(h.executor('ex-1'), undefined);

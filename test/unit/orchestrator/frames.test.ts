@@ -18,7 +18,7 @@ test('client frames decode as for the executor, but relative locations stay as w
   const sources = d.message.pipeline.sources as Array<{ location: string }>;
   assert.deepEqual(sources.map((s) => s.location), ['./data/r.csv', 'file:///abs/a.csv']);
   const bad = decodeClientFrame('{"type":"execution_request","pipeline":{"stages":[]}}');
-  assert.ok(!bad.ok && bad.kind === 'invalid_request' && bad.reason === 'invalid_pipeline');
+  assert.ok(!bad.ok && bad.kind === 'invalid_request' && bad.code === 'AQ_INVALID_PIPELINE');
   const junk = decodeClientFrame('nope');
   assert.ok(!junk.ok && junk.kind === 'malformed');
   const cancel = decodeClientFrame(JSON.stringify({ type: 'cancel_request', execution_id: ID }));

@@ -27,17 +27,17 @@ test('a client-chosen execution_id (v2) is kept, lower-cased; an invalid one is 
 test('an invalid pipeline is an invalid request naming the path under pipeline', () => {
   const d = decodeClientMessage(JSON.stringify({ type: 'execution_request', pipeline: { sources: [{ type: 'file', name: 'a' }], stages: [] } }), { cwd });
   assert.ok(!d.ok && d.kind === 'invalid_request');
-  assert.equal(d.reason, 'invalid_pipeline');
+  assert.equal(d.code, 'AQ_INVALID_PIPELINE');
   assert.match(d.error, /^invalid pipeline: pipeline\.sources\[0\]/);
   const missing = decodeClientMessage('{"type":"execution_request"}', { cwd });
-  assert.ok(!missing.ok && missing.error === 'missing field `pipeline`');
+  assert.ok(!missing.ok && missing.kind === 'invalid_request' && missing.code === 'AQ_INVALID_REQUEST' && missing.error === 'missing field `pipeline`');
 });
 
 test('cancel_request needs a UUID', () => {
   const ok = decodeClientMessage(JSON.stringify({ type: 'cancel_request', execution_id: ID }), { cwd });
   assert.deepEqual(ok.ok && ok.message, { type: 'cancel_request', execution_id: ID });
   const bad = decodeClientMessage('{"type":"cancel_request","execution_id":7}', { cwd });
-  assert.ok(!bad.ok && bad.kind === 'invalid_request' && bad.reason === 'unknown_execution');
+  assert.ok(!bad.ok && bad.kind === 'invalid_request' && bad.code === 'AQ_UNKNOWN_EXECUTION');
 });
 
 test('malformed frames: not JSON, not an object, no type, unknown type, binary garbage', () => {
