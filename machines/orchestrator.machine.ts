@@ -3,7 +3,7 @@
  * record per execution. Socket handlers only decode frames and send events here; every reply, every
  * frame to an executor and every log line is an emitted event (see src/orchestrator/fleet.ts).
  *
- * Rules (PROTOCOL.md "Orchestrator"; the decisions it leaves open are marked *):
+ * Rules (docs/orchestrator.md; the decisions it leaves open are marked *):
  * - Dispatch is FIFO to an idle registered executor (*the one idle longest*), one execution per
  *   executor; the record's lease starts at dispatch. While none is idle, queued executions get
  *   `queue_position`, and again whenever their position changes.

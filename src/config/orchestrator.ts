@@ -45,7 +45,7 @@ export const ORCHESTRATOR_DEFAULTS = Object.freeze({
   logLevel: 'info' as LogLevel,
   queueSize: 1000,
   livenessTimeoutSeconds: 30,
-  /** The grace period defaults to the liveness window plus this (PROTOCOL.md: 30 s + 60 s). */
+  /** The grace period defaults to the liveness window plus this (docs/orchestrator.md: 30 s + 60 s). */
   lostGraceExtraSeconds: 60,
   maxMessageBytes: 16 * 1024 * 1024,
   minMessageBytes: 1024,

@@ -10,7 +10,7 @@ import { arrowTextExpression, formatTable, type Cell } from './table-format.js';
 import { quoteIdent } from './sql-text.js';
 import { duckDbTypeToDataType } from './type-names.js';
 
-/** `show: 0` means all rows, capped here (PROTOCOL.md). */
+/** `show: 0` means all rows, capped here (docs/protocol.md). */
 export const SHOW_ALL_CAP = 500;
 
 const RULE = '───────────────────────────────────────';

@@ -1,5 +1,5 @@
 /**
- * DuckDB type names shown to users in the Aqueducts data-type grammar (PIPELINE_FORMAT.md §7),
+ * DuckDB type names shown to users in the Aqueducts data-type grammar (docs/pipeline-format.md, "Fields and data types"),
  * so `print_schema` speaks the language users write schemas in. Unknown types keep DuckDB's name.
  */
 const SIMPLE: Record<string, string> = {

@@ -1,5 +1,5 @@
 /**
- * The `data_type` string grammar of PIPELINE_FORMAT.md §7 (the original's `DataType::from_str` and
+ * The `data_type` string grammar of docs/pipeline-format.md, "Fields and data types" (the original's `DataType::from_str` and
  * `Display`), and the mapping of a parsed type onto DuckDB SQL type text.
  */
 import { ExecutorError } from '../core/errors.js';

@@ -1,5 +1,5 @@
 /**
- * Destinations (PIPELINE_FORMAT.md §5): an internally tagged enum; write modes and file types are
+ * Destinations (docs/pipeline-format.md, "Destinations"): an internally tagged enum; write modes and file types are
  * adjacently tagged.
  */
 import { readSchema } from './decode-field.js';

@@ -1,5 +1,5 @@
 /**
- * Field (schema entries) and the partition columns of a directory source (PIPELINE_FORMAT.md §7, §8).
+ * Field (schema entries) and the partition columns of a directory source (docs/pipeline-format.md, "Fields and data types" and "Partition columns").
  */
 import { type DecodeContext, type Path, isPlainObject } from './decode-context.js';
 import { type Reader, readBool, readOption, readSeq, readString } from './decode-scalars.js';

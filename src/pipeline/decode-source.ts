@@ -1,5 +1,5 @@
 /**
- * Sources (PIPELINE_FORMAT.md §4): an internally tagged enum; every variant a struct.
+ * Sources (docs/pipeline-format.md, "Sources"): an internally tagged enum; every variant a struct.
  */
 import { normaliseTimestamp } from './decode-timestamp.js';
 import { readPartitionColumns, readSchema } from './decode-field.js';

@@ -1,6 +1,6 @@
 /**
  * Decodes a parsed definition (plain JSON-like value) into the Aqueduct model with the original's
- * serde rules, collecting every error and warning with its path (PIPELINE_FORMAT.md).
+ * serde rules, collecting every error and warning with its path (docs/pipeline-format.md).
  */
 import { type Diagnostic, ExecutorError, formatDiagnostic } from '../core/errors.js';
 import { DecodeContext, type Locator, type Path, formatPath, isPlainObject } from './decode-context.js';

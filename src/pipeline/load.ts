@@ -1,5 +1,5 @@
 /**
- * Loading a definition file or text (PIPELINE_FORMAT.md §10): format from the extension, parse with
+ * Loading a definition file or text (docs/pipeline-format.md, "Parameters"): format from the extension, parse with
  * positions, substitute `${name}` parameters inside string values, fail on leftovers, decode.
  */
 import { readFile } from 'node:fs/promises';

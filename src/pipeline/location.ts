@@ -1,5 +1,5 @@
 /**
- * Locations (PIPELINE_FORMAT.md §9): a string with a scheme stays a URL, anything else is a
+ * Locations (docs/pipeline-format.md, "Locations"): a string with a scheme stays a URL, anything else is a
  * filesystem path made absolute against `cwd` and turned into a file:// URL the way Rust's
  * `Url::from_file_path` does it.
  *

@@ -1,6 +1,6 @@
 /**
  * A JSON Schema (draft-07, what yaml-language-server handles best) of the definition format, for
- * editors. It mirrors PIPELINE_FORMAT.md: every alias is accepted, defaults are shown, unknown keys
+ * editors. It mirrors docs/pipeline-format.md: every alias is accepted, defaults are shown, unknown keys
  * stay allowed (the format ignores them; `aqueducts validate` warns about them).
  */
 import type { EnumSpec } from './decode-struct.js';

@@ -1,6 +1,6 @@
 /**
  * Canonical JSON of a pipeline, byte for byte what the original's `serde_json::to_string` writes:
- * field order of PIPELINE_FORMAT.md §4-§7, `type` first, unit variants as the bare tag, data types
+ * field order of docs/pipeline-format.md, "Sources" and "Fields and data types", `type` first, unit variants as the bare tag, data types
  * in Display form, Field `description` omitted when null, directory partition columns as tuples.
  */
 import type {

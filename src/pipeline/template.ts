@@ -1,5 +1,5 @@
 /**
- * `${name}` template parameters (PIPELINE_FORMAT.md §10). Substitution happens inside string
+ * `${name}` template parameters (docs/pipeline-format.md, "Parameters"). Substitution happens inside string
  * values of the parsed tree (never in comments, never breaking quoting); any `${word}` left over
  * afterwards is a missing parameter.
  */

@@ -1,10 +1,10 @@
 /**
- * The pipeline model: exactly the original Aqueducts 0.11 serde model (PIPELINE_FORMAT.md),
+ * The pipeline model: exactly the original Aqueducts 0.11 serde model (docs/pipeline-format.md),
  * after aliases and defaults have been applied. Field order in these types is the canonical
  * output order.
  */
 
-/** A parsed `data_type` string (PIPELINE_FORMAT.md §7). */
+/** A parsed `data_type` string (docs/pipeline-format.md, "Fields and data types"). */
 export type TimeUnit = 'second' | 'millisecond' | 'microsecond' | 'nanosecond';
 
 export type DataType =

@@ -1,5 +1,5 @@
 /**
- * Enum variant names of the format (PIPELINE_FORMAT.md §3). `accepts` lists every spelling the
+ * Enum variant names of the format (docs/pipeline-format.md, "Enum encodings"). `accepts` lists every spelling the
  * original accepts, in the order serde lists them in `unknown variant` errors (byte-sorted per
  * variant, variants in declaration order).
  */

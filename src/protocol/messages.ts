@@ -1,5 +1,5 @@
 /**
- * The wire protocol (PROTOCOL.md). Version 1 is byte-compatible with the original Aqueducts 0.11
+ * The wire protocol (docs/protocol.md). Version 1 is byte-compatible with the original Aqueducts 0.11
  * executor and CLI; version 2 adds messages only for peers that ask for them.
  */
 import { ErrorCodes, type ErrorCode } from '../core/errors.js';
@@ -79,7 +79,7 @@ export function isTerminal(m: ExecutorMessage): boolean {
   return m.type === 'execution_succeeded' || m.type === 'execution_error' || m.type === 'cancel_response';
 }
 
-/** A stage output body chunk is at most this many characters (PROTOCOL.md). */
+/** A stage output body chunk is at most this many characters (docs/protocol.md). */
 export const MAX_CHUNK_CHARS = 32_000;
 
 /** Splits text into chunks of at most `max` characters (code points, as the original counts). */

@@ -1,5 +1,5 @@
 /**
- * The client's side of the wire (PROTOCOL.md): the frames it sends, and a decoder for executor
+ * The client's side of the wire (docs/protocol.md): the frames it sends, and a decoder for executor
  * frames that checks the fields the CLI reads. Unknown message, event and payload types are
  * skipped rather than rejected, so a newer executor keeps working with this CLI.
  */

@@ -1,4 +1,4 @@
-/** File and directory sources on the real engine: every option of PIPELINE_FORMAT.md §4. */
+/** File and directory sources on the real engine: every option of docs/pipeline-format.md, "Sources". */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * The real executor in managed mode against a SCRIPTED orchestrator (a WebSocket server in this
- * test that plays the orchestrator's side of PROTOCOL.md), reached through a TCP proxy the test
+ * test that plays the orchestrator's side of docs/protocol.md), reached through a TCP proxy the test
  * can cut. Fleet tests with the real orchestrator are in test/integration/fleet.
  */
 import { test } from 'node:test';

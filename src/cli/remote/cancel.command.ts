@@ -1,6 +1,6 @@
 /**
  * `aqueducts cancel`: asks an executor to cancel one execution (queued or running) and prints the
- * answer. Any authenticated connection may cancel any execution (PROTOCOL.md); messages about
+ * answer. Any authenticated connection may cancel any execution (docs/protocol.md); messages about
  * other executions on this connection are ignored.
  */
 import { isUuid } from '../../core/ids.js';

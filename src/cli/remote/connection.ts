@@ -43,7 +43,7 @@ export interface ExecutorConnection {
   close(): Promise<void>;
 }
 
-/** Nothing heard (no pong, no message) for this many heartbeats: the peer is dead (as PROTOCOL.md's 10 s / 30 s). */
+/** Nothing heard (no pong, no message) for this many heartbeats: the peer is dead (as docs/protocol.md's 10 s / 30 s). */
 const HEARTBEATS_BEFORE_DEAD = 3;
 
 /** Characters of an HTTP error body kept for the message. */

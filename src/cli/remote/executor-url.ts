@@ -4,7 +4,7 @@
  */
 import { UsageError } from './usage-error.js';
 
-/** The executor's client endpoint (PROTOCOL.md), used when the address has no path. */
+/** The executor's client endpoint (docs/protocol.md), used when the address has no path. */
 export const CONNECT_PATH = '/ws/connect';
 
 const SCHEMES: Record<string, 'ws:' | 'wss:'> = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' };

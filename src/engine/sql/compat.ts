@@ -1,5 +1,5 @@
 /**
- * The DataFusion compatibility layer of a DuckDB instance (SQL_COMPAT.md): session settings,
+ * The DataFusion compatibility layer of a DuckDB instance (docs/sql.md): session settings,
  * macros and JavaScript scalar functions. The fourth layer, the text rewrite, is rewrite.ts and is
  * applied to each stage query.
  *

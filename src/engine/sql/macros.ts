@@ -1,6 +1,6 @@
 /**
  * CREATE MACRO statements that give DuckDB 1.5.6 the DataFusion 49 functions it lacks or spells
- * differently (SQL_COMPAT.md, every "macro" row). They are created in schema `main` of the run's
+ * differently (docs/sql.md, "Macros"). They are created in schema `main` of the run's
  * database, where they shadow DuckDB's built-ins of the same name for ALL SQL on that database,
  * the engine's own included; a built-in stays reachable as `system.main.f(...)` (see
  * SHADOWED_BUILTINS). A macro that shadows a built-in declares every arity the built-in has, since

@@ -1,6 +1,6 @@
 /**
  * Token-level rewrite of DataFusion stage SQL into DuckDB SQL, for what macros cannot express
- * (SQL_COMPAT.md, every "rewrite" row). It never changes the text of string literals (except the
+ * (docs/sql.md, "Rewrite rules"). It never changes the text of string literals (except the
  * chrono format specifiers of date format arguments) or quoted identifiers, and leaves SQL that is
  * already valid DuckDB as it is: every pattern it rewrites is a parse error or a missing function
  * in DuckDB, or (for `~`, LIKE with a backslash) has DataFusion's meaning. rewriteSql(rewriteSql(q))

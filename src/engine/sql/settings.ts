@@ -1,6 +1,6 @@
 /**
  * Session settings that make DuckDB 1.5.6 evaluate stage SQL the way DataFusion 49 does
- * (SQL_COMPAT.md, "Session settings"). Each name and value was checked against DuckDB 1.5.6.
+ * (docs/sql.md, "Session settings"). Each name and value was checked against DuckDB 1.5.6.
  *
  * Scope, as measured on DuckDB 1.5.6:
  * - `TimeZone`, `integer_division`, `preserve_identifier_case` are connection (session) settings:

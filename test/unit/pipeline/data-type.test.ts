@@ -4,7 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { displayDataType, parseDataType, toDuckDbType, tryParseDataType } from '../../../src/pipeline/data-type.js';
 import { ExecutorError } from '../../../src/core/errors.js';
 
-/** [input, Display output] for every accepted spelling of PIPELINE_FORMAT.md §7. */
+/** [input, Display output] for every accepted spelling of docs/pipeline-format.md, "Fields and data types". */
 const DISPLAY_ROWS: Array<[string, string]> = [
   ['bool', 'bool'], ['boolean', 'bool'],
   ['int8', 'int8'], ['int16', 'int16'], ['int32', 'int32'], ['int', 'int32'], ['integer', 'int32'],

@@ -1,6 +1,6 @@
 /**
  * Every macro (and UDF) of the compatibility layer against a real DuckDB, with the results
- * DataFusion 49 gives (SQL_COMPAT.md; datafusion-functions-json; aqueducts' custom_udfs.rs).
+ * DataFusion 49 gives (docs/sql.md; datafusion-functions-json; aqueducts' custom_udfs.rs).
  * Values are compared as the node API's JSON form: BIGINT, HUGEINT and DECIMAL come back as
  * strings, INTEGER and DOUBLE as numbers.
  */

@@ -76,7 +76,7 @@ for (const file of FILES) {
   });
 }
 
-describe('other queries of the original (SQL_COMPAT.md)', () => {
+describe('other queries of the original (docs/sql.md)', () => {
   test('the ones meant to fail are syntax errors', async () => {
     for (const sql of ['SELECTT * FROM t', 'INVALID SQL SYNTAX']) {
       await assert.rejects(checkStageQuery(db.conn, 'bad', rewriteSql(sql)), /^ExecutorError: stage "bad": SQL syntax error: /);
