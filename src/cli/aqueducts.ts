@@ -49,7 +49,7 @@ const CA_CERT_HELP = 'PEM file of a private CA or self-signed certificate to tru
 const REMOTE_NOTES = `
 Remote runs (--executor):
   The pipeline is loaded and rendered here and sent to the executor. Relative paths in locations are
-  sent as written and resolved by the executor against its own working directory; local files on
+  sent as written and resolved by the executor against its data root (--data-root); local files on
   this machine are not visible to it. Ctrl+C asks the executor to cancel; a second Ctrl+C exits at once.
   The API key is read from --api-key or ${API_KEY_ENV}. For TLS with a private CA, pass --ca-cert or
   set NODE_EXTRA_CA_CERTS=<pem file>.`;
