@@ -13,7 +13,7 @@
  *   both also timed with local locations, to show DuckDB's own share.
  *
  *   node --import tsx bench/storage.ts [--size=<MB>] [--stores=s3,gcs,azure] [--repeat=3]
- *   AQ_BENCH_SIZE_MB=256 node --import tsx bench/storage.ts
+ *   BENCH_SIZE_MB=256 node --import tsx bench/storage.ts
  *
  * The emulators run on this machine, so the figures compare client-side overhead, not networks.
  */
@@ -35,7 +35,7 @@ import { startAzurite, startFakeGcs, startS3 } from '../test/support/emulators.j
 
 const args = process.argv.slice(2);
 const flag = (name: string) => /^--[^=]+=(.*)$/.exec(args.find((a) => a.startsWith(`--${name}=`)) ?? '')?.[1];
-const SIZE_MB = Number(flag('size') ?? process.env.AQ_BENCH_SIZE_MB ?? 1024);
+const SIZE_MB = Number(flag('size') ?? process.env.BENCH_SIZE_MB ?? 1024);
 const STORES = (flag('stores') ?? 's3,gcs,azure').split(',');
 /** Rounds; each figure is the median (raw and ours alternate within a round, to share the noise). */
 const REPEAT = Number(flag('repeat') ?? 3);

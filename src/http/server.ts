@@ -55,7 +55,7 @@ export function guardUpgrades(app: FastifyInstance, guard: UpgradeGuard): void {
     const address = req.socket.remoteAddress ?? 'unknown';
     if (!keyMatches(key, req.headers['x-api-key'])) {
       const delay = guard.throttle.fail(address);
-      guard.log.warn({ address, delay_ms: delay, path }, 'authentication failed');
+      guard.log.warn({ code: 'AQ_AUTH_FAILED', address, delay_ms: delay, path }, 'authentication failed');
       setTimeout(() => rawResponse(socket, '401 Unauthorized', AUTH_FAILED), delay).unref();
       return;
     }

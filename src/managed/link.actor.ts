@@ -58,7 +58,7 @@ export function linkActor(deps: LinkDeps) {
       try {
         frame = JSON.parse(String(data)) as typeof frame;
       } catch {
-        log.warn('malformed frame from the orchestrator ignored');
+        log.warn({ code: 'AQ_PROTOCOL_ERROR' }, 'malformed frame from the orchestrator ignored');
         return;
       }
       if (frame.type === 'registration_response') {

@@ -8,6 +8,7 @@ import { createActor, type Actor } from 'xstate';
 import { orchestratorConnectionMachine } from '../../machines/orchestrator-connection.machine.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
 import type { Logger } from '../core/log.js';
+import { redactSecrets } from '../core/redact.js';
 import { linkActor } from './link.actor.js';
 
 export const ORCHESTRATOR_CONNECTION = 'orchestrator';
@@ -61,8 +62,8 @@ export function startManagedLink(opts: ManagedLinkOptions): ManagedLink {
       log.info({ state: top }, 'orchestrator link state');
     }
   });
-  actor.on('registered', () => log.info({ url: opts.url }, 'registered with the orchestrator'));
-  actor.on('backoff', (e) => log.warn({ delay_ms: e.delay, attempt: e.attempt, reason: actor.getSnapshot().context.lastError }, 'orchestrator link down; reconnecting after backoff'));
+  actor.on('registered', () => log.info({ url: redactSecrets(opts.url) }, 'registered with the orchestrator'));
+  actor.on('backoff', (e) => log.warn({ ...(e.auth ? { code: 'AQ_REGISTRATION_REFUSED' } : {}), delay_ms: e.delay, attempt: e.attempt, reason: actor.getSnapshot().context.lastError }, 'orchestrator link down; reconnecting after backoff'));
   actor.on('dropped', (e) => log.warn({ count: e.count }, 'progress messages dropped while disconnected'));
   runtime.onDeliver((to, message) => {
     if (to.includes(ORCHESTRATOR_CONNECTION)) actor.send({ type: 'outbound', message });

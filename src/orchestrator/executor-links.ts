@@ -73,12 +73,12 @@ export class ExecutorLinks {
         return;
       case 'invalid':
         if (frame.registration) {
-          log.warn({ error: frame.reason }, 'registration refused: malformed register_executor');
+          log.warn({ code: 'AQ_REGISTRATION_REFUSED', error: frame.reason }, 'registration refused: malformed register_executor');
           this.send(id, { type: 'registration_response', success: false, message: frame.reason });
           ws.close(1008, 'malformed register_executor');
           return;
         }
-        log.warn({ error: frame.reason }, 'malformed executor frame ignored');
+        log.warn({ code: 'AQ_PROTOCOL_ERROR', error: frame.reason }, 'malformed executor frame ignored');
         this.send(id, { type: 'protocol_error', message: frame.reason });
         this.runtime.send({ type: 'executor.seen', connectionId: id });
     }
