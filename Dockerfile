@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The aqueducts-executor server: Node 24 LTS on Debian bookworm (slim), with unixODBC and the
-# PostgreSQL ODBC driver. Configuration comes from the environment (README: "Executor configuration").
+# PostgreSQL ODBC driver. Configuration comes from the environment (docs/operations.md, "Configuration").
 #   Build:  docker build -t aqueducts-executor .
 #   Run:    docker run --rm -p 3031:3031 -e API_KEY=change-me -v "$PWD/data:/data" aqueducts-executor
 # Draining on SIGTERM waits up to DRAIN_TIMEOUT (60 s) for the running pipeline; give `docker stop`

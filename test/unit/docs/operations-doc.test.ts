@@ -208,33 +208,3 @@ test(`docs/${DOC_NAME}: every --flag it names exists in one of the programs it s
   });
   assert.deepEqual(unknown, [], 'flags no program defines (a server flag that was renamed or removed, or a new program: add it to OTHER_PROGRAMS_FLAGS)');
 });
-
-/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
-const slug = (heading: string): string => heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replaceAll(' ', '-');
-
-function anchors(text: string): Set<string> {
-  const out = new Set<string>();
-  let fenced = false;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('```')) fenced = !fenced;
-    const h = !fenced && /^#{1,6} (.+)$/.exec(line);
-    if (h) out.add(slug(h[1]!.trim()));
-  }
-  return out;
-}
-
-test('links of the operations, ODBC, cloud storage and benchmark pages point at existing documents and headings', () => {
-  const broken: string[] = [];
-  for (const name of ['operations.md', 'odbc.md', 'cloud-storage.md', 'benchmarks.md']) {
-    const text = readFileSync(path.join(DOCS, name), 'utf8');
-    for (const m of text.matchAll(/\]\(([\w./-]*\.md)?(?:#([^)\s]+))?\)/g)) {
-      const target = m[1] ? path.join(DOCS, m[1]) : path.join(DOCS, name);
-      if (!existsSync(target)) {
-        broken.push(`${name}: ${m[0]} (no such document)`);
-        continue;
-      }
-      if (m[2] && !anchors(readFileSync(target, 'utf8')).has(m[2])) broken.push(`${name}: ${m[0]} (no such heading)`);
-    }
-  }
-  assert.deepEqual(broken, []);
-});

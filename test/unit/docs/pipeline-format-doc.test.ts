@@ -317,31 +317,3 @@ test('the invalid pipeline of "Errors and warnings" fails with the errors shown 
   const expected = [error.message, ...error.diagnostics.map(formatDiagnostic)].map((l) => `  ${l}`);
   assert.deepEqual(output.text.split('\n').slice(1), expected, `${DOC_PATH}:${output.line}`);
 });
-
-test('links between docs/pipeline-format.md and docs/sql.md point at existing headings', () => {
-  const docs: Record<string, string> = {
-    'pipeline-format.md': DOC,
-    'sql.md': readFileSync(new URL('../../../docs/sql.md', import.meta.url), 'utf8'),
-  };
-  /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
-  const slug = (heading: string): string => heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replaceAll(' ', '-');
-  const anchors = (text: string): Set<string> => {
-    let fenced = false;
-    const out = new Set<string>();
-    for (const line of text.split('\n')) {
-      if (/^```/.test(line)) fenced = !fenced;
-      const h = !fenced && /^#{1,6} (.*)$/.exec(line);
-      if (h) out.add(slug(h[1]!.trim()));
-    }
-    return out;
-  };
-  const broken: string[] = [];
-  for (const [name, text] of Object.entries(docs)) {
-    for (const m of text.matchAll(/\]\(([\w.-]*\.md)?(?:#([^)\s]+))?\)/g)) {
-      const target = m[1] ?? name;
-      if (!(target in docs) || m[2] === undefined) continue; // other documents are checked by their owners
-      if (!anchors(docs[target]!).has(m[2])) broken.push(`${name}: ${m[0]}`);
-    }
-  }
-  assert.deepEqual(broken, []);
-});
