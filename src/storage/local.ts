@@ -156,7 +156,14 @@ async function walk(dir: string, recursive: boolean, signal: AbortSignal): Promi
       out.push({ path: p, dir: true, size: 0, mtime: new Date(0) });
       if (recursive) out.push(...(await walk(p, true, signal)));
     } else if (d.isFile()) {
-      const s = await stat(p);
+      let s;
+      try {
+        s = await stat(p);
+      } catch (e) {
+        // Removed between readdir and stat (another writer's temporary file): not listed.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
       out.push({ path: p, dir: false, size: s.size, mtime: s.mtime });
     }
   }
