@@ -1,5 +1,5 @@
 /**
- * Delta log actions (PROTOCOL.md "Actions"): their types, parsing a commit file (newline-delimited
+ * Delta log actions (the Delta protocol's "Actions"): their types, parsing a commit file (newline-delimited
  * JSON, one action per line, each line an object with one key) and writing one. Unknown actions
  * (`cdc`, `domainMetadata`, ...) and unknown fields are kept as they are and otherwise ignored.
  */

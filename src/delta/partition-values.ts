@@ -1,5 +1,5 @@
 /**
- * Partition values (PROTOCOL.md "Partition Value Serialization"): strings in the log, typed by the
+ * Partition values (the Delta protocol's "Partition Value Serialization"): strings in the log, typed by the
  * schema. Reading turns a logged string into a typed SQL literal; writing turns a typed column
  * into the logged string with a SQL expression, so DuckDB does every conversion.
  *

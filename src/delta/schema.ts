@@ -1,5 +1,5 @@
 /**
- * Delta schemas (`metaData.schemaString`, PROTOCOL.md "Schema Serialization Format") and their
+ * Delta schemas (`metaData.schemaString`, the Delta protocol's "Schema Serialization Format") and their
  * DuckDB types:
  *
  * | Delta | DuckDB |

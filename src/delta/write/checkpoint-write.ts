@@ -1,7 +1,7 @@
 /**
  * Classic checkpoints: every `delta.checkpointInterval` versions (100 by default, as delta-rs),
  * the state at that version written as `_delta_log/<version>.checkpoint.parquet` (the V1 schema of
- * PROTOCOL.md "Checkpoint Schema": one struct column per action, partition values and
+ * the Delta protocol's "Checkpoint Schema": one struct column per action, partition values and
  * configuration as MAP(VARCHAR, VARCHAR), `add.stats` as JSON text), then `_last_checkpoint`.
  * DuckDB writes the parquet from newline-delimited JSON of the actions. A checkpoint is an
  * optimisation: failing to write one never fails the write that triggered it.

@@ -44,6 +44,8 @@ export interface CommitContext {
   loc: DeltaLocation;
   mode: CommitMode;
   signal: AbortSignal;
+  /** Told when another writer took the version and the same actions are tried at `next`. */
+  onLostRace?: (taken: number, next: number) => void;
 }
 
 /** Commits the transaction and returns its version. */
@@ -63,6 +65,7 @@ export async function commitTransaction(ctx: CommitContext, txn: Transaction): P
       const reason = await findConflict(txn.scope, winners[i]!, actions[i]!);
       if (reason) throw new ConflictError(winners[i]!, reason);
     }
+    ctx.onLostRace?.(version, latest + 1);
     version = latest + 1;
   }
   throw new ConflictError(version, `gave up after ${MAX_VERSION_ATTEMPTS} lost races for the next version`);

@@ -1,5 +1,5 @@
 /**
- * Per-file statistics (PROTOCOL.md "Per-file Statistics"), computed with SQL over the data files
+ * Per-file statistics (the Delta protocol's "Per-file Statistics"), computed with SQL over the data files
  * just written: `numRecords` always; `nullCount`, `minValues`, `maxValues` for the first
  * `delta.dataSkippingNumIndexedCols` (32) data columns, or `delta.dataSkippingStatsColumns`.
  * Partition columns are excluded. Bounds are only written when they are exact or safe:

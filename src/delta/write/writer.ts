@@ -93,7 +93,12 @@ export async function writeDelta(env: WriteEnv, dest: DeltaDestination, relation
       }
       const actions: Action[] = created ? [{ kind: 'protocol', protocol: created.protocol }, { kind: 'metaData', metaData: created.metadata }, ...planned.actions] : planned.actions;
       const version = await commitTransaction(
-        { loc: env.loc, mode, signal: env.signal },
+        {
+          loc: env.loc,
+          mode,
+          signal: env.signal,
+          onLostRace: (taken, next) => env.report('info', `${env.subject}: version ${taken} was committed by another writer without conflicting; committing at version ${next}`),
+        },
         {
           scope: planned.scope,
           actions,

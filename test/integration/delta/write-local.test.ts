@@ -12,6 +12,7 @@ import { ExecutorError } from '../../../src/core/errors.js';
 import { checkDeltaLog } from '../../support/delta-log-check.js';
 import { commitName, copyTable, deltaDestination, field, filesBelow, openDuck, readColumn, readRows, tempDir, writeTable, type Duck } from '../../support/delta.js';
 import { UPSTREAM } from '../../support/paths.js';
+import type { DeltaWriteMode } from '../../../src/pipeline/types.js';
 
 let duck: Duck;
 before(async () => {
@@ -56,8 +57,8 @@ async function stage(date: string, into = 'result'): Promise<void> {
 
 const UPSTREAM_SCHEMA = [field('date', 'date32'), field('country', 'utf8'), field('sum_1', 'int64'), field('sum_2', 'float64'), field('avg_1', 'float64'), field('avg_2', 'float64')];
 
-function upstream(table: string, writeMode: Parameters<typeof deltaDestination>[1]['write_mode']) {
-  return deltaDestination(table, { name: 'example_output', write_mode: writeMode!, partition_columns: ['date'], schema: UPSTREAM_SCHEMA });
+function upstream(table: string, writeMode: DeltaWriteMode) {
+  return deltaDestination(table, { name: 'example_output', write_mode: writeMode, partition_columns: ['date'], schema: UPSTREAM_SCHEMA });
 }
 
 async function rowsOf(table: string, version?: number) {
