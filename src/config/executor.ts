@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { isUuid } from '../core/ids.js';
 import type { LogLevel } from '../core/log.js';
-import { redactQuoted, redactSecrets } from '../core/redact.js';
+import { redactSecrets } from '../core/redact.js';
 import { ConfigError } from './error.js';
-import { bindAddress, fsReason, integer, invalid, logLevelOf, parseFlags, parseRustLog, formatBind, secretValues, settingLookup, show, tlsFiles, type Setting } from './values.js';
+import { bindAddress, fsReason, integer, invalid, logLevelOf, loadOptions, parseRustLog, formatBind, settingLookup, show, tlsFiles, type Setting } from './values.js';
 
 export { ConfigError, ConfigHelp } from './error.js';
 
@@ -81,13 +81,8 @@ type OptionName = keyof typeof OPTIONS;
 export { OPTIONS as EXECUTOR_OPTIONS };
 
 export function loadExecutorConfig(argv: string[], env: Record<string, string | undefined>): ExecutorConfig {
-  const secrets = secretValues(argv, env, [OPTIONS.apiKey]);
-  try {
-    return compile(parseFlags('aqueducts-executor', 'Executes Aqueducts pipelines next to the data (standalone server or managed by an orchestrator).', OPTIONS, argv), env);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(redactQuoted(e.message, secrets));
-    throw e;
-  }
+  const program = { name: 'aqueducts-executor', description: 'Executes Aqueducts pipelines next to the data (standalone server or managed by an orchestrator).' };
+  return loadOptions(program, OPTIONS, [OPTIONS.apiKey], argv, env, compile);
 }
 
 function compile(flags: Partial<Record<OptionName, string>>, env: Record<string, string | undefined>): ExecutorConfig {

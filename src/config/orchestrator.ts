@@ -5,9 +5,8 @@
  * variable and its value, never a secret's value. Nothing here exits or writes output.
  */
 import type { LogLevel } from '../core/log.js';
-import { redactQuoted } from '../core/redact.js';
 import { ConfigError } from './error.js';
-import { bindAddress, formatBind, integer, invalid, logLevelOf, parseFlags, parseRustLog, secretValues, settingLookup, show, tlsFiles, type Setting } from './values.js';
+import { bindAddress, formatBind, integer, invalid, loadOptions, logLevelOf, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './values.js';
 
 /**
  * A level, or Rust env_logger directives as for the executor; the directive for
@@ -71,13 +70,8 @@ type OptionName = keyof typeof OPTIONS;
 export { OPTIONS as ORCHESTRATOR_OPTIONS };
 
 export function loadOrchestratorConfig(argv: string[], env: Record<string, string | undefined>): OrchestratorConfig {
-  const secrets = secretValues(argv, env, [OPTIONS.clientApiKey, OPTIONS.executorSecret]);
-  try {
-    return compile(parseFlags('aqueducts-orchestrator', 'Dispatches Aqueducts pipelines from clients to a fleet of managed executors.', OPTIONS, argv), env);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(redactQuoted(e.message, secrets));
-    throw e;
-  }
+  const program = { name: 'aqueducts-orchestrator', description: 'Dispatches Aqueducts pipelines from clients to a fleet of managed executors.' };
+  return loadOptions(program, OPTIONS, [OPTIONS.clientApiKey, OPTIONS.executorSecret], argv, env, compile);
 }
 
 function compile(flags: Partial<Record<OptionName, string>>, env: Record<string, string | undefined>): OrchestratorConfig {

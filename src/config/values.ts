@@ -9,6 +9,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ConfigHelp } from './error.js';
 import type { LogLevel } from '../core/log.js';
+import { redactQuoted } from '../core/redact.js';
 import { VERSION } from '../core/version.js';
 
 /** A configured value and where it came from (`--flag` or `VARIABLE`). */
@@ -194,7 +195,7 @@ export function formatBind(bind: { host: string; port: number }): string {
  * Every value the secret options may have been given as (flag, `--flag=value`, variable), read
  * from the raw arguments, so no configuration message can ever carry one even when parsing fails.
  */
-export function secretValues(argv: string[], env: Record<string, string | undefined>, secrets: readonly OptionSpec[]): string[] {
+function secretValues(argv: string[], env: Record<string, string | undefined>, secrets: readonly OptionSpec[]): string[] {
   const found: Array<string | undefined> = secrets.map((o) => env[o.env]);
   argv.forEach((arg, i) => {
     for (const { flag } of secrets) {
@@ -203,4 +204,25 @@ export function secretValues(argv: string[], env: Record<string, string | undefi
     }
   });
   return found.filter((s): s is string => s !== undefined && s.trim() !== '');
+}
+
+/**
+ * Parses `argv` against `options` and compiles the result with `compile`; a ConfigError's message
+ * never carries the value of an option in `secretOptions`, however it was given.
+ */
+export function loadOptions<K extends string, T>(
+  program: { name: string; description: string },
+  options: Record<K, OptionSpec>,
+  secretOptions: readonly OptionSpec[],
+  argv: string[],
+  env: Record<string, string | undefined>,
+  compile: (flags: Partial<Record<K, string>>, env: Record<string, string | undefined>) => T,
+): T {
+  const secrets = secretValues(argv, env, secretOptions);
+  try {
+    return compile(parseFlags(program.name, program.description, options, argv), env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(redactQuoted(e.message, secrets));
+    throw e;
+  }
 }

@@ -11,12 +11,11 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ExecutorError } from '../core/errors.js';
+import { cancelled, ExecutorError } from '../core/errors.js';
 import { locationToPath } from '../pipeline/location.js';
 import type { Destination } from '../pipeline/types.js';
 import { describe } from '../engine/stages.js';
 import { interruptible } from '../engine/session.js';
-import { cancelled } from '../core/errors.js';
 import { arrowTextExpression, isTimestampType } from '../engine/table-format.js';
 import { quoteIdent, quoteLiteral } from '../engine/sql-text.js';
 import { copyOptions } from './file-options.js';

@@ -18,10 +18,9 @@
  * timestamp parameter).
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { ExecutorError, isExecutorError } from '../core/errors.js';
+import { cancelled, ExecutorError, isExecutorError } from '../core/errors.js';
 import type { Destination } from '../pipeline/types.js';
 import type { RunLogLevel } from '../core/run-events.js';
-import { cancelled } from '../core/errors.js';
 import { describe, type ColumnInfo } from '../engine/stages.js';
 import { quoteIdent } from '../engine/sql-text.js';
 import { openLink, type OdbcLink } from '../odbc/link.js';

@@ -7,8 +7,7 @@
  * starts would otherwise be lost). A connection attempt cannot be cancelled; it is abandoned and
  * closed as soon as it completes.
  */
-import { isExecutorError, type ErrorCode } from '../core/errors.js';
-import { cancelled } from '../core/errors.js';
+import { cancelled, isExecutorError, type ErrorCode } from '../core/errors.js';
 import { prepareConnectionString } from './connection-string.js';
 import { loadOdbc, type OdbcConnection } from './driver.js';
 import { odbcFailure } from './diagnostics.js';

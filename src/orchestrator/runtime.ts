@@ -6,9 +6,8 @@
 import { createActor, type Actor } from 'xstate';
 import { orchestratorMachine } from '../../machines/orchestrator.machine.js';
 import type { Logger } from '../core/log.js';
-import type { ExecutorMessage } from '../protocol/messages.js';
+import type { ExecutorMessage, OrchestratorMessage } from '../protocol/messages.js';
 import type { FleetContext, FleetEvent, FleetInput, FleetSettings } from '../../machines/orchestrator-fleet.js';
-import type { OrchestratorMessage } from '../protocol/messages.js';
 
 export interface OrchestratorRuntime {
   send(event: FleetInput): void;

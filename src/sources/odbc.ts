@@ -17,10 +17,9 @@
  * are refused with a clear error rather than loaded wrong.
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { ExecutorError, isExecutorError } from '../core/errors.js';
+import { cancelled, ExecutorError, isExecutorError } from '../core/errors.js';
 import type { Source } from '../pipeline/types.js';
 import type { RunLogLevel } from '../core/run-events.js';
-import { cancelled } from '../core/errors.js';
 import { quoteIdent } from '../engine/sql-text.js';
 import { openLink, type OdbcLink } from '../odbc/link.js';
 import type { OdbcColumn, OdbcCursor } from '../odbc/driver.js';

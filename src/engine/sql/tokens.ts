@@ -180,7 +180,7 @@ export class TokenView {
     return this.partner.get(p);
   }
 
-  /** Source text from significant token a to b inclusive, with what lies between. */
+  /** The SQL text from significant token a to b inclusive, with what lies between. */
   source(a: number, b: number): string {
     if (b < a) return '';
     return this.tokens.slice(this.sig[a], this.sig[b]! + 1).map((t) => t.text).join('');

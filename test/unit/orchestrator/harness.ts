@@ -6,9 +6,8 @@
 import { createActor, SimulatedClock } from 'xstate';
 import { orchestratorMachine } from '../../../machines/orchestrator.machine.js';
 import type { FleetInput, FleetSettings, Registration } from '../../../machines/orchestrator-fleet.js';
-import type { OrchestratorMessage } from '../../../src/protocol/messages.js';
 import type { Aqueduct } from '../../../src/pipeline/types.js';
-import type { ExecutorMessage, ExecutorState } from '../../../src/protocol/messages.js';
+import type { ExecutorMessage, ExecutorState, OrchestratorMessage } from '../../../src/protocol/messages.js';
 
 export const pipeline: Aqueduct = { version: 'v2', sources: [], stages: [], destination: null };
 
