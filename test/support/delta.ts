@@ -66,6 +66,7 @@ export interface ReadOptions {
   spillDir?: string;
   allowed?: string[];
   report?: (level: string, message: string) => void;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The rows of the table (at a version or timestamp), as plain JS values in `order`. */
@@ -76,7 +77,10 @@ export async function readRows(conn: DuckDBConnection, location: string, opts: R
     storage_config: opts.storageConfig ?? {}, version: opts.version ?? null, timestamp: opts.timestamp ?? null,
   };
   await registerDeltaSource(
-    { conn, allowFile: (p) => opts.allowed?.push(p), allowDirectory: () => {}, ...(opts.spillDir ? { spillDir: opts.spillDir } : {}), ...(opts.report ? { report: opts.report } : {}) },
+    {
+      conn, allowFile: (p) => opts.allowed?.push(p), allowDirectory: () => {},
+      ...(opts.spillDir ? { spillDir: opts.spillDir } : {}), ...(opts.report ? { report: opts.report } : {}), ...(opts.env ? { env: opts.env } : {}),
+    },
     source,
   );
   try {
@@ -110,13 +114,14 @@ export interface WriteOptions {
   spillDir?: string;
   report?: (level: 'info' | 'warn' | 'error', message: string) => void;
   check?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Plans, checks and writes `relation` to the destination, as a run does. */
 export async function writeTable(conn: DuckDBConnection, dest: DeltaDestination, relation: string, opts: WriteOptions = {}): Promise<WriteResult> {
   const spillDir = opts.spillDir ?? (await tempDir('aq-delta-spill-'));
   const report = opts.report ?? (() => {});
-  const plan = planDeltaDestination({ spillDir, allowFile: () => {}, allowDirectory: () => {}, report }, dest, 'test-run');
+  const plan = planDeltaDestination({ spillDir, allowFile: () => {}, allowDirectory: () => {}, report, ...(opts.env ? { env: opts.env } : {}) }, dest, 'test-run');
   const signal = opts.signal ?? new AbortController().signal;
   try {
     if (opts.check !== false) await checkDeltaDestination({ conn, signal, report }, plan);
