@@ -139,8 +139,8 @@ export function actionFrom(name: string, value: unknown, src: ActionSource): Act
     }
     case 'remove': {
       requireString(value, 'path', name, src);
-      const partitionValues = partitionValuesOf(value.partitionValues, name, src, false);
-      return { kind: 'remove', remove: { ...value, partitionValues, dataChange: value.dataChange !== false } as RemoveFile };
+      partitionValuesOf(value.partitionValues, name, src, false);
+      return { kind: 'remove', remove: { ...value, dataChange: value.dataChange !== false } as RemoveFile };
     }
     case 'txn':
       requireString(value, 'appId', name, src);

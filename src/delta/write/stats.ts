@@ -36,7 +36,7 @@ export function statsColumns(schema: StructType, partitionColumns: string[], con
     chosen = data.filter((f) => wanted.has(f.name.toLowerCase()));
   } else {
     const n = Number(configuration['delta.dataSkippingNumIndexedCols'] ?? 32);
-    const count = Number.isInteger(n) && n >= 0 ? n : n === -1 ? data.length : 32;
+    const count = n === -1 ? Number.POSITIVE_INFINITY : Number.isInteger(n) && n >= 0 ? n : 32;
     // Counted over all data columns in schema order (nested ones count, but get no statistics).
     const first = new Set(schema.fields.filter((f) => !partitionColumns.includes(f.name)).slice(0, count).map((f) => f.name));
     chosen = data.filter((f) => first.has(f.name));
