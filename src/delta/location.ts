@@ -29,7 +29,7 @@ export interface OpenedDeltaLocation {
 }
 
 /** Delta options of delta-rs that this library reads itself (the storage layer ignores them). */
-export const DELTA_OPTION_KEYS = ['aws_s3_allow_unsafe_rename', 'aws_s3_locking_provider', 'aws_conditional_put', 'conditional_put'];
+export const DELTA_OPTION_KEYS = ['aws_s3_allow_unsafe_rename', 'aws_s3_locking_provider'];
 
 export function openDeltaLocation(url: string, storageConfig: Record<string, string>, opts: OpenOptions = {}): OpenedDeltaLocation {
   const opened = openLocation(url, storageConfig, opts);
@@ -40,6 +40,10 @@ export function openDeltaLocation(url: string, storageConfig: Record<string, str
   const notes: string[] = [];
   for (const n of opened.notes) {
     const k = n.key.trim().toLowerCase();
+    if (k === 'aws_conditional_put' || k === 'conditional_put') {
+      notes.push(`storage_config key "${n.key}" is not needed: the writer checks itself whether the S3 endpoint honours conditional writes; the key is ignored`);
+      continue;
+    }
     if (DELTA_OPTION_KEYS.includes(k)) continue;
     if (n.category === 'delta') notes.push(`storage_config key "${n.key}" is a delta-rs option this executor does not use; it is ignored`);
     else notes.push(n.message);

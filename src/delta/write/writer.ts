@@ -22,6 +22,7 @@ import { planMerge } from './merge.js';
 import type { Planned, TableState, WriteEnv } from './plan.js';
 import { planReplace } from './replace.js';
 import { newTable, type NewTable } from './table-create.js';
+import { schemaOfFields, typeText } from '../schema.js';
 
 export type DeltaDestination = Extract<Destination, { type: 'delta' }>;
 
@@ -81,8 +82,13 @@ function plan(env: WriteEnv, dest: DeltaDestination, state: TableState, select: 
 export async function writeDelta(env: WriteEnv, dest: DeltaDestination, relation: string, mode: CommitMode): Promise<WriteResult> {
   const cols = await env.run(() => incomingColumns(env.conn, relation));
   for (const k of ignoredCustomKeys(dest.metadata)) env.report('warn', `${env.subject}: metadata key "${k}" is set by the writer; the value given is ignored`);
+  let warned = false;
   for (let attempt = 1; ; attempt++) {
     const { state, created } = await tableState(env, dest, cols);
+    if (!created && !warned && dest.schema.length && declaredDiffers(dest, state)) {
+      warned = true;
+      env.report('warn', `${env.subject}: the declared schema differs from the schema of ${env.loc.url} (version ${state.shape.version}); the table's schema is used`);
+    }
     const select = fittedSelect(env.loc.url, state.shape.version, relation, cols, state.shape.schema);
     const written = new WrittenFiles();
     try {
@@ -120,6 +126,15 @@ export async function writeDelta(env: WriteEnv, dest: DeltaDestination, relation
       }
       env.report('warn', `${env.subject}: concurrent commit conflicts with this write (${e.reason}); planning again on the latest version (attempt ${attempt + 1} of ${MAX_PLAN_ATTEMPTS})`);
     }
+  }
+}
+
+/** Whether the destination's declared schema describes other columns than the existing table has. */
+function declaredDiffers(dest: DeltaDestination, state: TableState): boolean {
+  try {
+    return typeText(schemaOfFields(dest.schema)) !== typeText(state.shape.schema);
+  } catch {
+    return true;
   }
 }
 

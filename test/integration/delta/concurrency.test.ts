@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ExecutorError } from '../../../src/core/errors.js';
 import { planDeltaDestination, type DeltaDestination } from '../../../src/delta/destination.js';
@@ -172,7 +172,6 @@ describe('losing the race for a version', () => {
     const rows = await readRows(duck.conn, table, {}, 'p, v', 'p, v');
     assert.ok(rows.every((r) => r.v !== 10), 'no row of the replace is in the table');
     const logged = new Set<string>();
-    const { readFile } = await import('node:fs/promises');
     for (const name of (await readdir(path.join(table, '_delta_log'))).filter((x) => x.endsWith('.json'))) {
       for (const line of (await readFile(path.join(table, '_delta_log', name), 'utf8')).split('\n')) {
         if (line.startsWith('{"add"')) logged.add(decodeURIComponent((JSON.parse(line) as { add: { path: string } }).add.path));

@@ -6,10 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecutorError } from '../../../src/core/errors.js';
-import { commitName, copyTable, openDuck, readColumn, setCommitTimes, type Duck } from '../../support/delta.js';
+import { commitName, copyTable, openDuck, readColumn, readRows, setCommitTimes, tempDir, type Duck } from '../../support/delta.js';
 
 let duck: Duck;
 before(async () => {
@@ -117,6 +117,29 @@ describe('versions that are not all there', () => {
     const table = await copyTable('simple_table');
     await rm(path.join(table, '_delta_log'), { recursive: true });
     await assert.rejects(readColumn(duck.conn, table, 'id'), code('AQ_DELTA_INVALID_LOG', /there is no Delta table here/));
+  });
+});
+
+describe('data files as other writers leave them', () => {
+  test('each version read with its own schema; files from before a column was added read it as NULL; naive timestamps are UTC instants', async () => {
+    const table = path.join(await tempDir(), 'evolved');
+    await mkdir(path.join(table, '_delta_log'), { recursive: true });
+    // Like Spark's INT96 columns, a timestamp written without isAdjustedToUTC reads as a naive TIMESTAMP.
+    await duck.conn.run(`COPY (SELECT 1::BIGINT AS a, TIMESTAMP '2021-09-08 11:11:11' AS ts, 'ignored' AS extra) TO '${path.join(table, 'f0.parquet')}' (FORMAT parquet)`);
+    await duck.conn.run(`COPY (SELECT 2::INTEGER AS a, TIMESTAMPTZ '2021-09-09 00:00:00+00' AS ts, 'two' AS b) TO '${path.join(table, 'f1.parquet')}' (FORMAT parquet)`);
+    const size = async (f: string) => (await stat(path.join(table, f))).size;
+    const schema = (fields: Array<[string, string]>) => JSON.stringify({ type: 'struct', fields: fields.map(([name, type]) => ({ name, type, nullable: true, metadata: {} })) });
+    const meta = (fields: Array<[string, string]>) => JSON.stringify({ metaData: { id: 'e', format: { provider: 'parquet', options: {} }, schemaString: schema(fields), partitionColumns: [], configuration: {}, createdTime: 1 } });
+    const addLine = async (f: string) => JSON.stringify({ add: { path: f, partitionValues: {}, size: await size(f), modificationTime: 1, dataChange: true } });
+    await writeFile(log(table, commitName(0)), ['{"commitInfo":{}}', '{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}', meta([['a', 'long'], ['ts', 'timestamp']]), await addLine('f0.parquet')].join('\n'));
+    await writeFile(log(table, commitName(1)), ['{"commitInfo":{}}', meta([['a', 'long'], ['ts', 'timestamp'], ['b', 'string']]), await addLine('f1.parquet')].join('\n'));
+    const v0 = await readRows(duck.conn, table, { version: 0 }, "*, typeof(ts) AS t", 'a');
+    assert.deepEqual(v0.map((r) => ({ ...r, a: Number(r.a), ts: (r.ts as Date).toISOString() })), [{ a: 1, ts: '2021-09-08T11:11:11.000Z', t: 'TIMESTAMP WITH TIME ZONE' }]);
+    const v1 = await readRows(duck.conn, table, {}, "a, strftime(ts, '%Y-%m-%dT%H:%M:%S') AS ts, b, typeof(a) AS t", 'a');
+    assert.deepEqual(v1.map((r) => ({ ...r, a: Number(r.a) })), [
+      { a: 1, ts: '2021-09-08T11:11:11', b: null, t: 'BIGINT' },
+      { a: 2, ts: '2021-09-09T00:00:00', b: 'two', t: 'BIGINT' },
+    ]);
   });
 });
 

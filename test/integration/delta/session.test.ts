@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../src/core/log.js';
 import { checkDeltaDestination, planDeltaDestination, writeDeltaDestination } from '../../../src/delta/destination.js';
@@ -73,6 +74,6 @@ for (const remote of [false, true]) {
     // The checkpoint of version 2 was written after the lockdown too.
     const checkpoint = '_delta_log/00000000000000000002.checkpoint.parquet';
     if (remote) assert.ok(gcs.names('lake').some((n) => n.endsWith(checkpoint)));
-    else assert.ok((await import('node:fs')).existsSync(path.join(location.slice('file://'.length), checkpoint)));
+    else assert.ok(existsSync(path.join(location.slice('file://'.length), checkpoint)));
   });
 }
