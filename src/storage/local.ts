@@ -4,7 +4,7 @@
  * links the finished temporary file to the target name, which fails if the name exists.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, rm, stat, unlink, writeFile, rename } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rm, stat, unlink, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -106,8 +106,15 @@ export class LocalStore implements ObjectStore {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.tmp`);
-    await writeFile(temp, body);
     try {
+      // Flushed to disk before it gets its name: a created object (a Delta commit) is never seen partial after a crash.
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await link(temp, target);
       return true;
     } catch (e) {
