@@ -10,7 +10,7 @@
  * parsed directory name. Files with no rows are dropped. Everything moved into the table is
  * recorded in `WrittenFiles`, so a failed or cancelled write can delete exactly what it wrote.
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -54,8 +54,19 @@ export class WrittenFiles {
   /** Deletes every file this attempt wrote; never cut short by the run's (maybe aborted) signal. */
   async remove(loc: DeltaLocation): Promise<string[]> {
     if (this.keys.size === 0) return [];
-    const left = await deleteAll(loc.store, this.keys, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
+    const keys = [...this.keys];
+    const left = await deleteAll(loc.store, keys, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
     this.keys.clear();
+    // On local disk, also the partition directories this attempt left empty (rmdir refuses non-empty ones).
+    if (loc.localDir !== null) {
+      const root = loc.localDir;
+      const dirs = new Set(keys.map((k) => path.dirname(path.resolve('/', k))));
+      for (const start of dirs) {
+        for (let d = start; d.startsWith(`${root}/`); d = path.dirname(d)) {
+          if (!(await rmdir(d).then(() => true, () => false))) break;
+        }
+      }
+    }
     return left;
   }
 }

@@ -226,6 +226,23 @@ describe('cancelled writes', () => {
     });
   }
 
+  test('a partitioned write cancelled after its files were moved into the table leaves no file and no new partition directory', async () => {
+    const table = path.join(await tempDir(), 'cancel-parted');
+    await duck.conn.run("CREATE OR REPLACE TABLE seed AS SELECT 'a' AS p, 1 AS v");
+    await writeTable(duck.conn, deltaDestination(table, { partition_columns: ['p'] }), 'seed');
+    const before = (await readdir(table)).sort();
+    await duck.conn.run("CREATE OR REPLACE TABLE more AS SELECT * FROM (VALUES ('b', 2), ('c', 3), ('a', 4)) v(p, v)");
+    const controller = new AbortController();
+    // Statements: 1 the rows' columns, 2-3 the partition table, 4 the COPY, 5 the statistics.
+    const env = hookedEnv(duck.conn, deltaDestination(table, { partition_columns: ['p'] }), await tempDir(), controller.signal, () => {}, [], (n) => {
+      if (n === 5) controller.abort();
+    });
+    await assert.rejects(writeDelta(env, deltaDestination(table, { partition_columns: ['p'] }), 'more', 'atomic'), (e: unknown) => e instanceof ExecutorError && e.code === 'AQ_CANCELLED');
+    assert.deepEqual((await readdir(table)).sort(), before);
+    assert.equal((await readdir(path.join(table, 'p=a'))).length, 1);
+    assert.equal(await commits(table), 1);
+  });
+
   test('a DuckDB statement running when the run is cancelled is interrupted, and nothing is committed', { timeout: 120_000 }, async () => {
     const { table, before: files } = await seeded();
     await duck.conn.run("CREATE OR REPLACE TABLE big AS SELECT i AS id, md5(i::VARCHAR) || md5((i * 7)::VARCHAR) AS s FROM range(6000000) r(i)");
