@@ -1,5 +1,5 @@
 /**
- * An independent validator of a Delta table on local disk, written from PROTOCOL.md and not from
+ * An independent validator of a Delta table on local disk, written from the Delta protocol and not from
  * src/delta (so a bug there is not repeated here):
  *
  * - commit versions 0..N contiguous, newline-delimited JSON, every line one object with one key;
