@@ -4,6 +4,7 @@
  * below are redacted as a second line of defence.
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { clientText, clientValue } from './client-value.js';
 
 export type { Logger } from 'pino';
 
@@ -16,7 +17,73 @@ export const REDACT_PATHS = [
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined }, destination ?? pino.destination(2));
+  return pino({
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: undefined,
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, boundLogArguments(args) as typeof args);
+      },
+    },
+  }, destination ?? pino.destination(2));
+}
+
+/** Longest string a log line carries in one field (or as its message); longer ones are cut. */
+export const LOG_STRING_CHARS = 2000;
+/** Longest stack trace a log line carries. */
+const LOG_STACK_CHARS = 8000;
+/** Levels of a logged object kept as they are; deeper values are shown as `clientValue` does. */
+const LOG_DEPTH = 4;
+/** Items of a logged array kept. */
+const LOG_ITEMS = 50;
+
+/**
+ * The arguments of a log call with every string cut to LOG_STRING_CHARS, objects kept to
+ * LOG_DEPTH levels and errors to a bounded message and stack. Values from clients are bounded
+ * where they are used; this keeps a line bounded whatever reaches the logger.
+ */
+export function boundLogArguments(args: readonly unknown[]): unknown[] {
+  return args.map((a) => bound(a, 0));
+}
+
+function bound(v: unknown, level: number): unknown {
+  if (typeof v === 'string') return v.length > LOG_STRING_CHARS ? clientText(v, LOG_STRING_CHARS) : v;
+  if (typeof v !== 'object' || v === null) return v;
+  if (v instanceof Error) return boundError(v);
+  if (level >= LOG_DEPTH) return clientValue(v);
+  if (Array.isArray(v)) {
+    const kept = v.slice(0, LOG_ITEMS).map((x) => bound(x, level + 1));
+    return v.length > LOG_ITEMS ? [...kept, `… ${v.length - LOG_ITEMS} more`] : kept;
+  }
+  const out: Record<string, unknown> = {};
+  let n = 0;
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    if (++n > LOG_ITEMS) {
+      out['…'] = 'more fields not logged';
+      break;
+    }
+    Object.defineProperty(out, clientText(k), { value: bound((v as Record<string, unknown>)[k], level + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** An error as it is (pino serialises it) when short enough, else its name, cut message and stack. */
+function boundError(e: Error): unknown {
+  let long = false;
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur instanceof Error; i++, cur = cur.cause) {
+    if (cur.message.length > LOG_STRING_CHARS || (cur.stack?.length ?? 0) > LOG_STACK_CHARS) long = true;
+  }
+  if (!long) return e;
+  const code = (e as { code?: unknown }).code;
+  return {
+    type: e.name,
+    message: clientText(e.message, LOG_STRING_CHARS),
+    stack: clientText(e.stack ?? '', LOG_STACK_CHARS),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
 }
 
 /** A logger that discards everything (tests, library use). */
