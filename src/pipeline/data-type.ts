@@ -2,6 +2,7 @@
  * The `data_type` string grammar of docs/pipeline-format.md, "Fields and data types" (the original's `DataType::from_str` and
  * `Display`), and the mapping of a parsed type onto DuckDB SQL type text.
  */
+import { clientText } from '../core/client-value.js';
 import { ExecutorError } from '../core/errors.js';
 import type { DataType, TimeUnit } from './types.js';
 
@@ -30,10 +31,16 @@ const TIME_UNITS: Record<string, TimeUnit> = {
 
 class GrammarError extends Error {}
 
+/** Types nested deeper than this (`list<list<…>>`) are refused rather than parsed. */
+export const MAX_TYPE_NESTING = 32;
+
+/** A piece of the type text in a message: long pieces show their beginning and length. */
+const shown = (s: string): string => clientText(s, 100);
+
 /** Parses a data type string; the error is the original's message, not yet wrapped. */
 export function tryParseDataType(input: string): DataTypeResult {
   try {
-    return { ok: true, type: parse(input) };
+    return { ok: true, type: parseType(input, 1) };
   } catch (e) {
     if (e instanceof GrammarError) return { ok: false, error: e.message };
     throw e;
@@ -47,37 +54,40 @@ export function parseDataType(input: string): DataType {
   return r.type;
 }
 
-function parse(input: string): DataType {
+function parseType(input: string, level: number): DataType {
   const s = input.trim();
   const simple = Object.hasOwn(SIMPLE, s) ? SIMPLE[s] : undefined;
   if (simple) return { ...simple };
   const start = s.indexOf('<');
   const end = s.lastIndexOf('>');
-  if (start < 0 || end < 0 || start >= end) throw new GrammarError(`Unknown data type: ${s}`);
+  if (start < 0 || end < 0 || start >= end) throw new GrammarError(`Unknown data type: ${shown(s)}`);
+  if (level > MAX_TYPE_NESTING) throw new GrammarError(`data type nested deeper than ${MAX_TYPE_NESTING} levels: ${shown(s)}`);
   const name = s.slice(0, start).trim();
+  /** A type inside this one, one level deeper. */
+  const inner = (text: string): DataType => parseType(text, level + 1);
   const params = splitTopLevel(s.slice(start + 1, end));
   const count = (n: number, what = `${n} parameter${n === 1 ? '' : 's'}`): void => {
-    if (params.length !== n) throw new GrammarError(`${name} type requires exactly ${what}, got ${params.length}`);
+    if (params.length !== n) throw new GrammarError(`${shown(name)} type requires exactly ${what}, got ${params.length}`);
   };
   const p = (i: number): string => params[i] ?? '';
   switch (name) {
     case 'list':
     case 'large_list':
       count(1);
-      return { kind: name, item: parse(p(0)) };
+      return { kind: name, item: inner(p(0)) };
     case 'fixed_list': {
       count(2);
-      const item = parse(p(0));
-      return { kind: 'fixed_list', item, size: parseInteger(p(1), -(2 ** 31), 2 ** 31 - 1, `Invalid size for fixed_list: ${p(1)}`) };
+      const item = inner(p(0));
+      return { kind: 'fixed_list', item, size: parseInteger(p(1), -(2 ** 31), 2 ** 31 - 1, `Invalid size for fixed_list: ${shown(p(1))}`) };
     }
     case 'fixed_binary':
       count(1);
-      return { kind: 'fixed_binary', size: parseInteger(p(0), -(2 ** 31), 2 ** 31 - 1, `Invalid size for fixed_binary: ${p(0)}`) };
+      return { kind: 'fixed_binary', size: parseInteger(p(0), -(2 ** 31), 2 ** 31 - 1, `Invalid size for fixed_binary: ${shown(p(0))}`) };
     case 'decimal':
     case 'decimal256': {
       count(2);
-      const precision = parseInteger(p(0), 0, 255, `Invalid precision for ${name}: ${p(0)}`);
-      const scale = parseInteger(p(1), -128, 127, `Invalid scale for ${name}: ${p(1)}`);
+      const precision = parseInteger(p(0), 0, 255, `Invalid precision for ${name}: ${shown(p(0))}`);
+      const scale = parseInteger(p(1), -128, 127, `Invalid scale for ${name}: ${shown(p(1))}`);
       return { kind: name, precision, scale };
     }
     case 'timestamp': {
@@ -100,24 +110,24 @@ function parse(input: string): DataType {
       count(1);
       return { kind: 'duration', unit: parseUnit(p(0)) };
     case 'struct':
-      return { kind: 'struct', fields: splitTopLevel(params.join(',')).map(parseStructMember) };
+      return { kind: 'struct', fields: splitTopLevel(params.join(',')).map((def) => parseStructMember(def, level + 1)) };
     case 'map':
       count(2);
-      return { kind: 'map', key: parse(p(0)), value: parse(p(1)) };
+      return { kind: 'map', key: inner(p(0)), value: inner(p(1)) };
     default:
-      throw new GrammarError(`Unknown parameterized type: ${name}`);
+      throw new GrammarError(`Unknown parameterized type: ${shown(name)}`);
   }
 }
 
-function parseStructMember(def: string): { name: string; type: DataType } {
+function parseStructMember(def: string, level: number): { name: string; type: DataType } {
   const colon = def.indexOf(':');
-  if (colon < 0) throw new GrammarError(`Invalid struct field definition: ${def}. Expected format: name:type`);
-  return { name: def.slice(0, colon).trim(), type: parse(def.slice(colon + 1).trim()) };
+  if (colon < 0) throw new GrammarError(`Invalid struct field definition: ${shown(def)}. Expected format: name:type`);
+  return { name: def.slice(0, colon).trim(), type: parseType(def.slice(colon + 1).trim(), level) };
 }
 
 function parseUnit(s: string): TimeUnit {
   const unit = Object.hasOwn(TIME_UNITS, s.trim()) ? TIME_UNITS[s.trim()] : undefined;
-  if (!unit) throw new GrammarError(`Unknown time unit: ${s}`);
+  if (!unit) throw new GrammarError(`Unknown time unit: ${shown(s)}`);
   return unit;
 }
 
@@ -134,20 +144,19 @@ function parseInteger(s: string, min: number, max: number, error: string): numbe
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
   let depth = 0;
-  let current = '';
-  for (const ch of text) {
-    if (ch === '<') depth += 1;
-    else if (ch === '>') depth -= 1;
-    else if (ch === ',' && depth === 0) {
-      if (current.trim() !== '') {
-        parts.push(current.trim());
-        current = '';
-      }
-      continue;
-    }
-    current += ch;
+  let from = 0;
+  const cut = (to: number): void => {
+    const part = text.slice(from, to).trim();
+    if (part !== '') parts.push(part);
+    from = to + 1;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3c /* < */) depth += 1;
+    else if (c === 0x3e /* > */) depth -= 1;
+    else if (c === 0x2c /* , */ && depth === 0) cut(i);
   }
-  if (current.trim() !== '') parts.push(current.trim());
+  cut(text.length);
   return parts;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Sources (docs/pipeline-format.md, "Sources"): an internally tagged enum; every variant a struct.
  */
+import { describeValue } from './decode-context.js';
 import { normaliseTimestamp } from './decode-timestamp.js';
 import { readPartitionColumns, readSchema } from './decode-field.js';
 import {
@@ -21,7 +22,7 @@ const readTimestamp: Reader<string> = (ctx, v, path) => {
   if (s === undefined) return undefined;
   const utc = normaliseTimestamp(s);
   if (utc === null) {
-    ctx.error(path, `invalid value: string ${JSON.stringify(s)}, expected an RFC 3339 date and time such as 2024-01-15T10:30:00Z`);
+    ctx.error(path, `invalid value: ${describeValue(s)}, expected an RFC 3339 date and time such as 2024-01-15T10:30:00Z`);
     return undefined;
   }
   return utc;

@@ -2,7 +2,7 @@
  * serde-derived structs and enum tags: field names with aliases, missing and duplicate fields,
  * unknown keys (accepted, reported as warnings), variant names.
  */
-import { type DecodeContext, type Path, type PlainObject, invalidType, isPlainObject } from './decode-context.js';
+import { type DecodeContext, type Path, type PlainObject, invalidType, isPlainObject, showName } from './decode-context.js';
 import type { Reader } from './decode-scalars.js';
 
 export interface FieldSpec {
@@ -33,7 +33,7 @@ export class StructReader {
     for (const [key, value] of Object.entries(obj)) {
       const name = byKey.get(key);
       if (name === undefined) {
-        if (!ignored.has(key)) ctx.warn([...path, key], unknownFieldMessage(key, [...byKey.keys()]));
+        if (!ignored.has(key)) ctx.warn(() => [...path, key], () => unknownFieldMessage(key, [...byKey.keys()]));
       } else if (this.found.has(name)) {
         ctx.error([...path, key], `duplicate field \`${name}\``, 'key');
       } else {
@@ -92,10 +92,11 @@ export function acceptedNames(spec: EnumSpec<string>): string[] {
 /** serde's `unknown variant` message: ``unknown variant `x`, expected one of `a`, `b`, `c` ``. */
 export function unknownVariantMessage(value: string, expected: readonly string[]): string {
   const q = expected.map((e) => `\`${e}\``);
-  if (q.length === 0) return `unknown variant \`${value}\`, there are no variants`;
-  if (q.length === 1) return `unknown variant \`${value}\`, expected ${q[0]}`;
-  if (q.length === 2) return `unknown variant \`${value}\`, expected ${q[0]} or ${q[1]}`;
-  return `unknown variant \`${value}\`, expected one of ${q.join(', ')}`;
+  const shown = showName(value);
+  if (q.length === 0) return `unknown variant ${shown}, there are no variants`;
+  if (q.length === 1) return `unknown variant ${shown}, expected ${q[0]}`;
+  if (q.length === 2) return `unknown variant ${shown}, expected ${q[0]} or ${q[1]}`;
+  return `unknown variant ${shown}, expected one of ${q.join(', ')}`;
 }
 
 /** Resolves an enum tag value to its variant name (case-sensitive, aliases included). */
@@ -111,12 +112,16 @@ export function resolveVariant<N extends string>(ctx: DecodeContext, spec: EnumS
 
 function unknownFieldMessage(key: string, known: readonly string[]): string {
   const suggestion = closest(key, known);
-  const base = `unknown field \`${key}\`, ignored`;
+  const base = `unknown field ${showName(key)}, ignored`;
   return suggestion === undefined ? base : `${base}; did you mean \`${suggestion}\`?`;
 }
 
+/** Keys longer than this are never typos of a field name (and their edit distance would cost key × name). */
+const MAX_SUGGESTED_KEY = 64;
+
 /** The known name closest to `key` if it is plausibly a typo of it. */
 export function closest(key: string, known: readonly string[]): string | undefined {
+  if (key.length > MAX_SUGGESTED_KEY) return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {

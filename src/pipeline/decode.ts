@@ -3,7 +3,7 @@
  * serde rules, collecting every error and warning with its path (docs/pipeline-format.md).
  */
 import { type Diagnostic, ExecutorError, formatDiagnostic } from '../core/errors.js';
-import { DecodeContext, type Locator, type Path, formatPath, isPlainObject } from './decode-context.js';
+import { DecodeContext, type Locator, type Path, formatPath, isPlainObject, showName } from './decode-context.js';
 import { readDestination } from './decode-destination.js';
 import { type Reader, complete, readBool, readOption, readSeq, readString, readUsize } from './decode-scalars.js';
 import { readSource } from './decode-source.js';
@@ -27,7 +27,10 @@ export interface DecodeOptions {
 
 export interface DecodeResult {
   pipeline: Aqueduct;
+  /** The first warnings (at most KEPT_FINDINGS), then one saying how many more were found. */
   warnings: Diagnostic[];
+  /** Every warning found. */
+  warningCount: number;
 }
 
 const STAGE_FIELDS = [
@@ -67,17 +70,26 @@ export function decodeAqueduct(value: unknown, opts: DecodeOptions): DecodeResul
     destination: s.optional('destination', readOption(readDestination), null),
   });
   if (isPlainObject(value)) checkNames(ctx, value);
-  if (ctx.errors.length > 0 || !pipeline) throw invalidPipeline(ctx.errors, opts.locate !== undefined);
-  return { pipeline, warnings: opts.locate ? sortByPosition(ctx.warnings) : ctx.warnings };
+  if (ctx.errorCount > 0 || !pipeline) throw invalidPipeline(ctx.errors, ctx.errorCount, opts.locate !== undefined);
+  const warnings = opts.locate ? sortByPosition(ctx.warnings) : ctx.warnings;
+  const untold = ctx.warningCount - warnings.length;
+  if (untold > 0) warnings.push({ path: '', message: `${untold} more warning${untold === 1 ? '' : 's'} not shown` });
+  return { pipeline, warnings, warningCount: ctx.warningCount };
 }
 
-function invalidPipeline(errors: Diagnostic[], positioned: boolean): ExecutorError {
-  const diagnostics = positioned ? sortByPosition(errors) : errors;
-  const [first] = diagnostics;
-  const more = diagnostics.length - 1;
-  const summary = first ? formatDiagnostic(first) : 'invalid pipeline';
-  const suffix = more > 0 ? ` (and ${more} more error${more === 1 ? '' : 's'})` : '';
-  return new ExecutorError('AQ_INVALID_PIPELINE', `Invalid pipeline: ${summary}${suffix}`, { diagnostics });
+/** An invalid pipeline: the first findings (at most KEPT_FINDINGS) and how many there were in all. */
+export class InvalidPipelineError extends ExecutorError {
+  constructor(diagnostics: Diagnostic[], readonly findings: number) {
+    const [first] = diagnostics;
+    const more = Math.max(findings, diagnostics.length) - 1;
+    const summary = first ? formatDiagnostic(first) : 'invalid pipeline';
+    const suffix = more > 0 ? ` (and ${more} more error${more === 1 ? '' : 's'})` : '';
+    super('AQ_INVALID_PIPELINE', `Invalid pipeline: ${summary}${suffix}`, { diagnostics });
+  }
+}
+
+function invalidPipeline(errors: Diagnostic[], count: number, positioned: boolean): ExecutorError {
+  return new InvalidPipelineError(positioned ? sortByPosition(errors) : errors, count);
 }
 
 function sortByPosition(ds: Diagnostic[]): Diagnostic[] {
@@ -98,9 +110,9 @@ function checkNames(ctx: DecodeContext, root: Record<string, unknown>): void {
     if (!prior) {
       seen.set(name.toLowerCase(), { kind, at });
     } else if (prior.kind === kind) {
-      ctx.error([...at, 'name'], `duplicate ${kind} name \`${name}\` (first used by ${formatPath(prior.at)})`);
+      ctx.error([...at, 'name'], `duplicate ${kind} name ${showName(name)} (first used by ${formatPath(prior.at)})`);
     } else {
-      ctx.error([...at, 'name'], `stage name \`${name}\` is already used by source ${formatPath(prior.at)}`);
+      ctx.error([...at, 'name'], `stage name ${showName(name)} is already used by source ${formatPath(prior.at)}`);
     }
   };
   const sources = root['sources'];

@@ -3,6 +3,7 @@
  * positions in the definition's text, and syntax errors in one shape. ("Document" is the
  * definition as text; "source" always means a data source of the pipeline.)
  */
+import { clientText } from '../core/client-value.js';
 import { type Diagnostic, ExecutorError } from '../core/errors.js';
 import type { Locator, Path } from './decode-context.js';
 
@@ -19,7 +20,9 @@ export interface ParsedDocument {
   warnings: Diagnostic[];
 }
 
-export function syntaxError(format: PipelineFormat, message: string, pos?: Position): ExecutorError {
+export function syntaxError(format: PipelineFormat, parserMessage: string, pos?: Position): ExecutorError {
+  // Parsers may quote the document in their messages: show only the beginning of a long one.
+  const message = clientText(parserMessage, 500);
   const name = format.toUpperCase();
   const where = pos ? ` at line ${pos.line}, column ${pos.column}` : '';
   const diagnostic: Diagnostic = { path: '', message: `${name} syntax error: ${message}`, ...pos };

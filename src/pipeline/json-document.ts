@@ -4,15 +4,18 @@
  */
 import type { Diagnostic } from '../core/errors.js';
 import type { Path } from './decode-context.js';
-import { formatPath } from './decode-context.js';
+import { formatPath, showName } from './decode-context.js';
 import { LineIndex, type ParsedDocument, PathIndex, setOwn, syntaxError } from './document.js';
 import type { Substitute } from './template.js';
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+/** Arrays and objects nested deeper than this are a syntax error (the reader recurses per level). */
+export const MAX_JSON_NESTING = 128;
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 class JsonParser {
   private i = 0;
+  private depth = 0;
   readonly index = new PathIndex();
   readonly warnings: Diagnostic[] = [];
   private readonly lines: LineIndex;
@@ -97,12 +100,19 @@ class JsonParser {
     return out;
   }
 
+  /** Enters an array or object; fails past MAX_JSON_NESTING levels. */
+  private enter(): void {
+    if (++this.depth > MAX_JSON_NESTING) this.fail(`arrays and objects nested deeper than ${MAX_JSON_NESTING} levels`);
+  }
+
   private object(path: Path): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
+    this.enter();
     this.i++;
     this.ws();
     if (this.text[this.i] === '}') {
       this.i++;
+      this.depth--;
       return obj;
     }
     for (;;) {
@@ -116,23 +126,28 @@ class JsonParser {
       this.ws();
       const childPath = [...path, key];
       if (Object.hasOwn(obj, key)) {
-        this.warnings.push({ path: formatPath(childPath), message: `duplicate key \`${key}\`, the last value is used`, ...keyPos });
+        this.warnings.push({ path: formatPath(childPath), message: `duplicate key ${showName(key)}, the last value is used`, ...keyPos });
       }
       this.index.set(childPath, this.lines.at(this.i), keyPos);
       setOwn(obj, key, this.value(childPath));
       this.ws();
       const c = this.text[this.i++];
-      if (c === '}') return obj;
+      if (c === '}') {
+        this.depth--;
+        return obj;
+      }
       if (c !== ',') this.fail(c === undefined ? 'EOF while parsing an object' : 'expected `,` or `}`', this.i - 1);
     }
   }
 
   private array(path: Path): unknown[] {
     const items: unknown[] = [];
+    this.enter();
     this.i++;
     this.ws();
     if (this.text[this.i] === ']') {
       this.i++;
+      this.depth--;
       return items;
     }
     for (;;) {
@@ -143,7 +158,10 @@ class JsonParser {
       items.push(this.value(childPath));
       this.ws();
       const c = this.text[this.i++];
-      if (c === ']') return items;
+      if (c === ']') {
+        this.depth--;
+        return items;
+      }
       if (c !== ',') this.fail(c === undefined ? 'EOF while parsing a list' : 'expected `,` or `]`', this.i - 1);
     }
   }

@@ -8,7 +8,7 @@ import { type Diagnostic, ExecutorError } from '../core/errors.js';
 import { decodeAqueduct } from './decode.js';
 import type { RelativeLocations } from './location.js';
 import { readJson } from './json-document.js';
-import type { ParsedDocument, PipelineFormat } from './document.js';
+import { type ParsedDocument, type PipelineFormat, syntaxError } from './document.js';
 import { type Substitute, leftoverPlaceholders, makeSubstitute, missingParametersError } from './template.js';
 import { readToml } from './toml-document.js';
 import type { Aqueduct } from './types.js';
@@ -52,10 +52,20 @@ export function pipelineFormatFromPath(path: string): PipelineFormat {
   return format;
 }
 
+/** Parses the document; one nested deeper than a reader can follow is a syntax error, not a crash. */
+function readDocument(format: PipelineFormat, text: string, substitute: Substitute): ParsedDocument {
+  try {
+    return READERS[format](text, substitute);
+  } catch (e) {
+    if (e instanceof RangeError) throw syntaxError(format, 'the document is nested too deeply to be read');
+    throw e;
+  }
+}
+
 export function loadPipelineText(
   text: string, format: PipelineFormat, params: Readonly<Record<string, string>>, opts: LoadOptions,
 ): LoadResult {
-  const document = READERS[format](text.replace(/^\uFEFF/, ''), makeSubstitute(params));
+  const document = readDocument(format, text.replace(/^\uFEFF/, ''), makeSubstitute(params));
   const missing = leftoverPlaceholders(document.value);
   if (missing.length > 0) throw missingParametersError(missing);
   const { pipeline, warnings } = decodeAqueduct(document.value, { cwd: opts.cwd, relativeLocations: opts.relativeLocations, locate: document.locate });

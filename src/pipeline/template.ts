@@ -25,17 +25,19 @@ export function leftoverPlaceholders(value: unknown): string[] {
   const scan = (s: string): void => {
     for (const m of s.matchAll(LEFTOVER)) names.add(m[1] ?? '');
   };
-  const walk = (v: unknown): void => {
+  // Iterative, in no particular order (the names are sorted): the tree may be nested as deeply as its reader allowed.
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
     if (typeof v === 'string') scan(v);
-    else if (Array.isArray(v)) v.forEach(walk);
+    else if (Array.isArray(v)) for (const item of v) pending.push(item);
     else if (typeof v === 'object' && v !== null) {
       for (const [k, child] of Object.entries(v)) {
         scan(k);
-        walk(child);
+        pending.push(child);
       }
     }
-  };
-  walk(value);
+  }
   return [...names].sort();
 }
 

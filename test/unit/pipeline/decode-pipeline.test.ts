@@ -7,6 +7,7 @@ test('the smallest pipeline gets the defaults', () => {
   assert.deepEqual(decode({ sources: [], stages: [] }), {
     pipeline: { version: 'v2', sources: [], stages: [], destination: null },
     warnings: [],
+    warningCount: 0,
   });
 });
 
