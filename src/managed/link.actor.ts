@@ -6,9 +6,10 @@
 import WebSocket from 'ws';
 import { fromCallback } from 'xstate';
 import type { ConnectionEvent, LinkCommand } from '../../machines/orchestrator-connection.machine.js';
+import { clientText, clientValue } from '../core/client-value.js';
 import type { Logger } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
-import { decodeClientMessage } from '../protocol/decode.js';
+import { BINARY_FRAME, decodeClientMessage } from '../protocol/decode.js';
 import { clientRequestEvent, type ClientRequestEvent } from '../protocol/client-frame.js';
 import type { ExecutorMessage } from '../protocol/messages.js';
 
@@ -52,8 +53,21 @@ export function linkActor(deps: LinkDeps) {
     ws.on('close', (code, reason) => finish({ type: 'link.closed', code, reason: reason.toString() }));
     ws.on('ping', () => sendBack({ type: 'link.activity' }));
     ws.on('pong', () => sendBack({ type: 'link.activity' }));
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
       sendBack({ type: 'link.activity' });
+      try {
+        onFrame(data, isBinary);
+      } catch (e) {
+        // Decoding never throws; this is the backstop that keeps one frame from ending the process.
+        log.error({ code: 'AQ_INTERNAL', error: clientText(e instanceof Error ? e.message : String(e), 500) }, 'frame from the orchestrator could not be handled');
+      }
+    });
+    const onFrame = (data: WebSocket.RawData, isBinary: boolean): void => {
+      if (isBinary) {
+        log.warn({ code: 'AQ_PROTOCOL_ERROR', error: BINARY_FRAME, binary: true }, 'malformed frame from the orchestrator ignored');
+        deps.reply({ type: 'protocol_error', message: BINARY_FRAME });
+        return;
+      }
       let frame: { type?: unknown; success?: unknown; message?: unknown };
       try {
         frame = JSON.parse(String(data)) as typeof frame;
@@ -61,8 +75,13 @@ export function linkActor(deps: LinkDeps) {
         log.warn({ code: 'AQ_PROTOCOL_ERROR' }, 'malformed frame from the orchestrator ignored');
         return;
       }
+      if (typeof frame !== 'object' || frame === null) {
+        log.warn({ code: 'AQ_PROTOCOL_ERROR' }, 'malformed frame from the orchestrator ignored');
+        return;
+      }
       if (frame.type === 'registration_response') {
-        sendBack({ type: 'registration.response', success: frame.success === true, message: typeof frame.message === 'string' ? frame.message : '' });
+        // The message is the orchestrator's text; it is logged when the link backs off.
+        sendBack({ type: 'registration.response', success: frame.success === true, message: typeof frame.message === 'string' ? clientText(frame.message, 1000) : '' });
         return;
       }
       if (frame.type === 'execution_request' || frame.type === 'cancel_request') {
@@ -70,8 +89,8 @@ export function linkActor(deps: LinkDeps) {
         if (event) deps.onRequest(event);
         return;
       }
-      log.debug({ type: frame.type }, 'orchestrator message ignored');
-    });
+      log.debug({ type: clientValue(frame.type) }, 'orchestrator message ignored');
+    };
     receive((cmd) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (cmd.type === 'send') ws.send(JSON.stringify(cmd.message));

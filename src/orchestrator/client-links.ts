@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { clientText } from '../core/client-value.js';
 import type { Logger } from '../core/log.js';
 import { deliverableTo, type ExecutorMessage, type ProtocolVersion } from '../protocol/messages.js';
 import { decodeClientFrame } from './frames.js';
@@ -72,8 +73,14 @@ export class ClientLinks {
   }
 
   private onFrame(id: string, data: unknown, isBinary: boolean, log: Logger): void {
-    const event = clientRequestEvent(decodeClientFrame(data), id, isBinary, log, (reply) => this.send(id, reply));
-    if (event) this.runtime.send(event);
+    try {
+      const event = clientRequestEvent(decodeClientFrame(data, isBinary), id, isBinary, log, (reply) => this.send(id, reply));
+      if (event) this.runtime.send(event);
+    } catch (e) {
+      // Decoding never throws; this is the backstop that keeps one frame from ending the process.
+      log.error({ code: 'AQ_INTERNAL', error: clientText(e instanceof Error ? e.message : String(e), 500) }, 'frame could not be handled');
+      this.send(id, { type: 'protocol_error', message: 'the frame could not be handled' });
+    }
   }
 
   private send(id: string, message: ExecutorMessage): void {

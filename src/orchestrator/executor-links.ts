@@ -7,8 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { clientText } from '../core/client-value.js';
 import type { Logger } from '../core/log.js';
-import { executorFrame, decodeExecutorFrameText } from './frames.js';
+import { BINARY_FRAME } from '../protocol/decode.js';
+import { executorFrame, decodeExecutorFrameText, type ExecutorFrame } from './frames.js';
 import type { OrchestratorMessage } from '../protocol/messages.js';
 import type { OrchestratorRuntime } from './runtime.js';
 
@@ -59,7 +61,16 @@ export class ExecutorLinks {
   }
 
   private onFrame(id: string, ws: WebSocket, data: unknown, isBinary: boolean, log: Logger): void {
-    const frame = isBinary ? { kind: 'invalid' as const, reason: 'a binary frame', registration: false } : decodeExecutorFrameText(data);
+    try {
+      this.handle(id, ws, isBinary ? { kind: 'invalid', reason: BINARY_FRAME, registration: false } : decodeExecutorFrameText(data), log);
+    } catch (e) {
+      // Decoding never throws; this is the backstop that keeps one frame from ending the process.
+      log.error({ code: 'AQ_INTERNAL', error: clientText(e instanceof Error ? e.message : String(e), 500) }, 'executor frame could not be handled');
+      this.send(id, { type: 'protocol_error', message: 'the frame could not be handled' });
+    }
+  }
+
+  private handle(id: string, ws: WebSocket, frame: ExecutorFrame, log: Logger): void {
     switch (frame.kind) {
       case 'register':
         this.runtime.send({ type: 'executor.registering', connectionId: id, registration: frame.registration });

@@ -8,15 +8,23 @@
  * Executor frames are `register_executor` or an executor → client message (checked as the CLI
  * checks them, src/protocol/wire.ts), plus `executor_status`.
  */
+import { nestedDeeperThan } from '../core/client-value.js';
 import { isUuid } from '../core/ids.js';
 import { decodeClientMessage, textOf, type Decoded } from '../protocol/decode.js';
-import { decodeExecutorFrame, executionRequestFrame } from '../protocol/wire.js';
+import { decodeExecutorValue, executionRequestFrame } from '../protocol/wire.js';
 import type { ExecutorMessage, ExecutorState, OrchestratorMessage } from '../protocol/messages.js';
 import type { Registration } from '../../machines/orchestrator-fleet.js';
 
-export function decodeClientFrame(raw: unknown): Decoded {
-  return decodeClientMessage(raw, { cwd: '/', relativeLocations: 'keep' });
+export function decodeClientFrame(raw: unknown, binary = false): Decoded {
+  return decodeClientMessage(raw, { cwd: '/', relativeLocations: 'keep', binary });
 }
+
+/**
+ * Executor messages are passed on to clients with their unknown fields, so they are written out
+ * again: a frame nested deeper than this is refused, since serialising it could exhaust the stack.
+ * (Real messages are at most three levels deep.)
+ */
+export const MAX_EXECUTOR_FRAME_NESTING = 32;
 
 export type ExecutorFrame =
   | { kind: 'register'; registration: Registration }
@@ -36,10 +44,12 @@ export function decodeExecutorFrameText(raw: unknown): ExecutorFrame {
   } catch {
     return { kind: 'invalid', reason: 'not valid JSON', registration: false };
   }
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && (value as { type?: unknown }).type === 'register_executor') {
-    return registration(value as Record<string, unknown>);
+  const isRegistration = typeof value === 'object' && value !== null && !Array.isArray(value) && (value as { type?: unknown }).type === 'register_executor';
+  if (nestedDeeperThan(value, MAX_EXECUTOR_FRAME_NESTING)) {
+    return { kind: 'invalid', reason: `${isRegistration ? 'register_executor: ' : ''}arrays and objects nested deeper than ${MAX_EXECUTOR_FRAME_NESTING} levels, or too many of them`, registration: isRegistration };
   }
-  const d = decodeExecutorFrame(text);
+  if (isRegistration) return registration(value as Record<string, unknown>);
+  const d = decodeExecutorValue(value);
   if (d.kind === 'skipped') return d;
   if (d.kind === 'invalid') return { kind: 'invalid', reason: d.reason, registration: false };
   // Execution ids are UUIDs in this protocol (they key the orchestrator's records): checked, lower-cased.

@@ -10,6 +10,9 @@ import type { Aqueduct } from '../pipeline/types.js';
 import type { Decoded } from './decode.js';
 import { executionError, type ExecutorMessage } from './messages.js';
 
+/** Warnings about one submitted pipeline written to the log; the rest are counted in one line. */
+export const LOGGED_WARNINGS = 10;
+
 /** A client's request, as the executor machine and the orchestrator machine both receive it. */
 export type ClientRequestEvent =
   | { type: 'execution.requested'; connectionId: string; executionId: string; pipeline: Aqueduct }
@@ -30,6 +33,10 @@ export function clientRequestEvent(
   }
   const m = decoded.message;
   if (m.type === 'cancel_request') return { type: 'cancel.requested', connectionId, executionId: m.execution_id };
-  for (const w of decoded.warnings) log.warn({ execution_id: m.execution_id, path: w.path }, w.message);
+  const logged = decoded.warnings.slice(0, Math.min(LOGGED_WARNINGS, decoded.warningCount));
+  for (const w of logged) log.warn({ execution_id: m.execution_id, path: w.path }, w.message);
+  if (decoded.warningCount > logged.length) {
+    log.warn({ execution_id: m.execution_id, count: decoded.warningCount - logged.length }, 'more pipeline warnings not logged');
+  }
   return { type: 'execution.requested', connectionId, executionId: m.execution_id, pipeline: m.pipeline };
 }

@@ -3,6 +3,7 @@
  * frames that checks the fields the CLI reads. Unknown message, event and payload types are
  * skipped rather than rejected, so a newer executor keeps working with this CLI.
  */
+import { clientText } from '../core/client-value.js';
 import type { ClientMessage, ExecutorMessage } from './messages.js';
 import { serializeAqueduct } from '../pipeline/serialize.js';
 import type { Aqueduct } from '../pipeline/types.js';
@@ -70,7 +71,8 @@ function mismatch(value: Record<string, unknown>, shapes: Readonly<Record<string
   const type = value['type'];
   if (typeof type !== 'string') return { kind: 'invalid', reason: `${what} without a string "type"` };
   const shape = Object.hasOwn(shapes, type) ? shapes[type] : undefined;
-  if (shape === undefined) return { kind: 'skipped', type: what === 'message' ? type : `${what} ${type}` };
+  // The type is the peer's: only its beginning is kept (it may be logged).
+  if (shape === undefined) return { kind: 'skipped', type: what === 'message' ? clientText(type) : `${what} ${clientText(type)}` };
   for (const [field, check] of Object.entries(shape)) {
     if (!check(value[field])) return { kind: 'invalid', reason: `${type}: missing or invalid "${field}"` };
   }
@@ -84,6 +86,11 @@ export function decodeExecutorFrame(text: string): DecodedFrame {
   } catch {
     return { kind: 'invalid', reason: 'not valid JSON' };
   }
+  return decodeExecutorValue(value);
+}
+
+/** `decodeExecutorFrame` for a frame already parsed. */
+export function decodeExecutorValue(value: unknown): DecodedFrame {
   if (!isObject(value)) return { kind: 'invalid', reason: 'not a JSON object' };
   const m = value as Record<string, unknown>;
   const bad = mismatch(m, MESSAGES, 'message');

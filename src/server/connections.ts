@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { clientText } from '../core/client-value.js';
 import type { Logger } from '../core/log.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
 import { decodeClientMessage } from '../protocol/decode.js';
@@ -55,8 +56,14 @@ export class ConnectionRegistry {
   }
 
   private onFrame(id: string, data: unknown, isBinary: boolean, log: Logger): void {
-    const event = clientRequestEvent(decodeClientMessage(data, { cwd: this.dataRoot }), id, isBinary, log, (reply) => this.send(id, reply));
-    if (event) this.runtime.send(event);
+    try {
+      const event = clientRequestEvent(decodeClientMessage(data, { cwd: this.dataRoot, binary: isBinary }), id, isBinary, log, (reply) => this.send(id, reply));
+      if (event) this.runtime.send(event);
+    } catch (e) {
+      // Decoding never throws; this is the backstop that keeps one frame from ending the process.
+      log.error({ code: 'AQ_INTERNAL', error: clientText(e instanceof Error ? e.message : String(e), 500) }, 'frame could not be handled');
+      this.send(id, { type: 'protocol_error', message: 'the frame could not be handled' });
+    }
   }
 
   private send(id: string, message: ExecutorMessage): void {
