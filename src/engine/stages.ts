@@ -6,7 +6,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Stage } from '../pipeline/types.js';
 import type { StageOutput, StageOutputKind } from '../core/run-events.js';
 import { classifyEngineError, interruptible } from './session.js';
-import { arrowTextExpression, formatTable, type Cell } from './table-format.js';
+import { clientString } from '../core/client-value.js';
+import { boundCell, boundedCellsQuery, CELL_MAX_CHARS, cutNote, formatTable, OUTPUT_MAX_CHARS, type Cell } from './table-format.js';
 import { quoteIdent } from './sql-text.js';
 import { duckDbTypeToDataType } from './type-names.js';
 
@@ -38,26 +39,55 @@ export async function describe(conn: DuckDBConnection, relation: string): Promis
   }));
 }
 
+/**
+ * A plan as a table. EXPLAIN cannot be read through a query, so its text comes whole (it grows
+ * with the stage's SQL, which the frame size bounds) and is cut here.
+ */
 async function planText(conn: DuckDBConnection, sql: string): Promise<string> {
   const r = await conn.runAndReadAll(sql);
-  const rows = r.getRowsJS().map((row) => row.map((v) => (v === null ? null : String(v))));
-  return formatTable(['plan_type', 'plan'], rows as Cell[][]);
+  const rows = r.getRowsJS().map((row) => row.map((v) => (v === null ? null : boundCell(String(v), OUTPUT_MAX_CHARS))));
+  return formatTable(['plan_type', 'plan'], rows as Cell[][], { maxChars: OUTPUT_MAX_CHARS });
 }
 
-/** Renders up to `limit` rows of a table as a bordered text table. */
+/**
+ * Renders up to `limit` rows of a table as a bordered text table, bounded whatever the table
+ * holds: every cell is cut to CELL_MAX_CHARS inside the engine, and only the rows whose cells fit
+ * in OUTPUT_MAX_CHARS are read (when they might not, their sizes are measured first, in the
+ * engine). A table cut short ends with a line saying so.
+ */
 export async function tableText(conn: DuckDBConnection, table: string, limit: number): Promise<string> {
   const cols = await describe(conn, quoteIdent(table));
   if (cols.length === 0) return formatTable([], []);
-  const select = cols.map((c, i) => `${arrowTextExpression(quoteIdent(c.name), c.type)} AS c${i}`).join(', ');
-  const r = await conn.runAndReadAll(`SELECT ${select} FROM ${quoteIdent(table)} LIMIT ${limit}`);
-  const rows = r.getRowsJS().map((row) => row.map((v) => (v === null || v === undefined ? null : String(v))));
-  return formatTable(cols.map((c) => c.name), rows);
+  const source = quoteIdent(table);
+  const columns = cols.map((c) => ({ ident: quoteIdent(c.name), type: c.type }));
+  // A row takes at least `| x |` per column and a line break: rows past this many cannot fit.
+  const perRow = 3 * cols.length + 2;
+  const candidates = Math.min(limit, Math.floor(OUTPUT_MAX_CHARS / perRow) + 1);
+  let rows = candidates;
+  let more = candidates < limit;
+  if (candidates * cols.length * (CELL_MAX_CHARS + 40) > OUTPUT_MAX_CHARS) {
+    const lengths = cols.map((_, i) => `length(c${i})`).join(', ');
+    const sizes = await conn.runAndReadAll(`SELECT CAST(coalesce(list_sum([${lengths}]), 0) AS DOUBLE) FROM (${boundedCellsQuery(source, columns, candidates)})`);
+    let total = 0;
+    rows = 0;
+    for (const [size] of sizes.getRowsJS()) {
+      total += Number(size) + perRow;
+      if (total > OUTPUT_MAX_CHARS) break;
+      rows++;
+    }
+    if (rows < sizes.currentRowCount) more = true;
+  }
+  const r = await conn.runAndReadAll(boundedCellsQuery(source, columns, rows));
+  const cells = r.getRowsJS().map((row) => row.map((v) => (v === null || v === undefined ? null : String(v))));
+  const text = formatTable(cols.map((c) => boundCell(c.name)), cells, { maxChars: OUTPUT_MAX_CHARS });
+  return more && !text.endsWith(cutNote()) ? `${text}\n${cutNote()}` : text;
 }
 
 export function schemaText(cols: ColumnInfo[]): string {
   return formatTable(
     ['column_name', 'data_type', 'nullable'],
-    cols.map((c) => [c.name, duckDbTypeToDataType(c.type), String(c.nullable)]),
+    cols.map((c) => [boundCell(c.name), boundCell(duckDbTypeToDataType(c.type)), String(c.nullable)]),
+    { maxChars: OUTPUT_MAX_CHARS },
   );
 }
 
@@ -72,7 +102,8 @@ export async function runStage(
   signal: AbortSignal,
   emitOutput: (o: StageOutput) => void,
 ): Promise<void> {
-  const subject = `stage "${stage.name}"`;
+  // Stage names are the client's: a long one shows only its beginning in messages.
+  const subject = stage.name.length <= 100 ? `stage "${stage.name}"` : `stage ${clientString(stage.name, 'json', 100)}`;
   const table = quoteIdent(stage.name);
   try {
     await interruptible(conn, signal, async () => {
