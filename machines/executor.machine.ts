@@ -6,7 +6,9 @@
  *
  * The run is invoked on `busy` (with `running` and `draining` as children), so entering `draining`
  * does not stop it. A run is cancelled by sending it `cancel` and waiting for it to finish, so the
- * next run never starts while the previous one is still cleaning up.
+ * next run never starts while the previous one is still cleaning up. With a maximum run time, a
+ * timer on `busy` (restarted for each run) cancels a run that outlasts it, and the run then ends
+ * with `execution_error`, reason `timeout`, instead of `cancel_response`.
  */
 import { assign, enqueueActions, fromCallback, sendTo, setup, stateIn } from 'xstate';
 import type { Aqueduct } from '../src/pipeline/types.js';
@@ -21,6 +23,8 @@ export interface Execution {
   subscribers: string[];
   /** Connections that asked to cancel it and wait for the answer. */
   cancellers: string[];
+  /** It ran past the maximum run time and was told to cancel. */
+  timedOut?: boolean;
 }
 
 export type ExecutionState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -42,6 +46,8 @@ export interface ExecutorInput {
   drainTimeoutMs: number;
   /** How many finished executions are remembered for idempotent re-submission. */
   historySize?: number;
+  /** A run taking longer is cancelled and ends with reason `timeout`; null or absent = no limit. */
+  maxRunTimeMs?: number | null;
 }
 
 export interface ExecutorContext {
@@ -49,6 +55,7 @@ export interface ExecutorContext {
   queueSize: number;
   drainTimeoutMs: number;
   historySize: number;
+  maxRunTimeMs: number | null;
   queue: Execution[];
   current: Execution | null;
   history: Record<string, HistoryEntry>;
@@ -73,7 +80,10 @@ export interface ExecutionInput {
   pipeline: Aqueduct;
 }
 
-/** What a run actor sends back; it receives `{ type: 'cancel' }`. */
+/** What a run actor receives: `cancel`, with `reason: 'timeout'` when the run outlasted the maximum run time. */
+export type RunCancel = { type: 'cancel'; reason?: 'timeout' };
+
+/** What a run actor sends back; it receives a RunCancel. */
 export type ExecutionActorEvent = Extract<ExecutorEvent, { type: 'run.message' | 'run.finished' }>;
 
 function notProvided(name: string): () => never {
@@ -120,16 +130,19 @@ export const executorMachine = setup({
     emitted: ExecutorEmitted;
   },
   actors: {
-    runExecution: fromCallback<{ type: 'cancel' }, ExecutionInput, ExecutionActorEvent>(notProvided('runExecution')),
+    runExecution: fromCallback<RunCancel, ExecutionInput, ExecutionActorEvent>(notProvided('runExecution')),
   },
   delays: {
     drainTimeout: ({ context }) => context.drainTimeoutMs,
+    /** Without a limit the timer fires at once and its guard holds it back. */
+    maxRunTime: ({ context }) => context.maxRunTimeMs ?? 0,
   },
   guards: {
     hasQueued: ({ context }) => context.queue.length > 0,
     isKnown: ({ context, event }) => event.type === 'execution.requested' && event.executionId in context.history,
     queueFull: ({ context }) => context.queue.length >= context.queueSize,
     isDraining: stateIn({ busy: 'draining' }),
+    hasRunTimeLimit: ({ context }) => context.maxRunTimeMs !== null,
   },
   actions: {
     /** A repeat of a known id: the execution's current state, never a second run. */
@@ -211,6 +224,12 @@ export const executorMachine = setup({
       enqueue.sendTo('run', { type: 'cancel' });
     }),
     cancelRun: sendTo('run', { type: 'cancel' }),
+    /** The run outlasted the maximum run time: cancel it, and remember why for its terminal message. */
+    timeOutRun: enqueueActions(({ context, enqueue }) => {
+      if (!context.current) return;
+      enqueue.assign({ current: { ...context.current, timedOut: true } });
+      enqueue.sendTo('run', { type: 'cancel', reason: 'timeout' });
+    }),
     /** The submitter's connection closed: its queued executions go, its running one is cancelled. */
     dropConnection: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'connection.closed') return;
@@ -252,6 +271,10 @@ export const executorMachine = setup({
       } else if (o.status === 'failed') {
         terminal = executionError(id, o.code, o.message);
         state = 'failed';
+      } else if (context.current.timedOut) {
+        terminal = executionError(id, 'AQ_RUN_TIMEOUT',
+          `the run took longer than the executor's maximum run time (${(context.maxRunTimeMs ?? 0) / 1000} s) and was cancelled; its destination was left as it was`);
+        state = 'failed';
       } else {
         terminal = { type: 'cancel_response', execution_id: id };
         state = 'cancelled';
@@ -292,6 +315,7 @@ export const executorMachine = setup({
     queueSize: input.queueSize,
     drainTimeoutMs: input.drainTimeoutMs,
     historySize: input.historySize ?? 1000,
+    maxRunTimeMs: input.maxRunTimeMs ?? null,
     queue: [],
     current: null,
     history: {},
@@ -317,6 +341,7 @@ export const executorMachine = setup({
         src: 'runExecution',
         input: ({ context }) => ({ executionId: context.current!.id, pipeline: context.current!.pipeline }),
       },
+      after: { maxRunTime: { guard: 'hasRunTimeLimit', actions: 'timeOutRun' } },
       on: {
         'run.message': { actions: 'forwardRunMessage' },
         'run.finished': [

@@ -27,7 +27,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   sources: ['core', 'pipeline', 'storage', 'odbc', 'engine', 'delta'],
   destinations: ['core', 'pipeline', 'storage', 'odbc', 'engine', 'delta'],
   machines: ['core', 'pipeline', 'protocol'],
-  run: ['core', 'pipeline', 'storage', 'engine', 'sources', 'destinations', 'machines'],
+  run: ['core', 'pipeline', 'storage', 'engine', 'delta', 'sources', 'destinations', 'machines'],
   executor: ['core', 'pipeline', 'protocol', 'run', 'machines'],
   http: ['core', 'protocol'],
   server: ['core', 'protocol', 'http', 'executor'],

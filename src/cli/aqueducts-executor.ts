@@ -7,6 +7,7 @@ import { describeConfig, loadExecutorConfig } from '../config/executor.js';
 import { configOrExit, listenOrExit, onShutdownSignal, quietSdkVersionNotice } from './process.js';
 import { createLogger } from '../core/log.js';
 import { createExecutorRuntime } from '../executor/runtime.js';
+import { removeLeftovers } from '../run/leftovers.js';
 import { startServer } from '../server/app.js';
 import { startManagedLink } from '../managed/managed-link.js';
 import { VERSION } from '../core/version.js';
@@ -19,12 +20,17 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   log.info({ config: describeConfig(config), version: VERSION }, 'starting executor');
+  await removeLeftovers(config.spillDir, log);
   const runtime = createExecutorRuntime({
     executorId: config.executorId,
     queueSize: config.queueSize,
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
+    maxRunTimeMs: config.maxRunTimeSeconds === null ? null : config.maxRunTimeSeconds * 1000,
     memoryLimitGb: config.maxMemoryGb ?? 0,
     spillRoot: config.spillDir,
+    confinement: config.allowedRoots === null ? undefined : { roots: config.allowedRoots, forbidden: config.spillDir },
+    protectedDirs: [config.dataRoot, process.cwd()],
+    maxSpillGb: config.maxSpillGb,
     log,
   });
   const server = await listenOrExit('aqueducts-executor', config.bind, () => startServer({
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
     mode: config.mode,
     log,
     runtime,
+    limits: { maxConnections: config.maxConnections, maxPending: config.maxPendingConnections },
   }));
   log.info({ url: server.url, executor_id: config.executorId }, 'listening');
   // Managed mode: work arrives only through the orchestrator link; the server serves health.

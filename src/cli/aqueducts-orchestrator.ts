@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     version: VERSION,
     log,
     runtime,
+    limits: { maxConnections: config.maxConnections, maxPending: config.maxPendingConnections },
   }));
   log.info({ url: server.url }, 'listening');
   onShutdownSignal(log, 'shutting down', async () => {

@@ -1,8 +1,10 @@
 /**
  * What the two server programs do with the process, in one place: compile the configuration or
  * exit (0 for --help/--version, 2 with one line for invalid configuration), and install the one
- * SIGTERM/SIGINT handler that stops the program in order and exits 0.
+ * SIGTERM/SIGINT handler that stops the program in order and exits 0, or at once on a second
+ * signal (the process ends by that signal: exit status 143 for SIGTERM, 130 for SIGINT).
  */
+import { constants } from 'node:os';
 import { ConfigError, ConfigHelp } from '../config/error.js';
 import type { Logger } from '../core/log.js';
 
@@ -30,12 +32,26 @@ export function configOrExit<T>(load: () => T): T {
   }
 }
 
-/** The first SIGTERM/SIGINT runs `stop` and exits 0 (1 if it fails); later ones are logged. */
+/** The exit status of a process a signal ended, as shells, Docker and process managers report it: 128 + its number. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+/**
+ * The first SIGTERM/SIGINT runs `stop` and exits 0 (1 if it fails). A second one, while `stop`
+ * runs, ends the process at once by that signal (exit status `signalExitCode`): the handlers are
+ * removed and the signal raised again, so the default action ends the process without waiting
+ * for anything (`process.exit` would wait for the engine's threads while a query runs). The
+ * running execution is not waited for and its clean-up is skipped.
+ */
 export function onShutdownSignal(log: Logger, what: string, stop: () => Promise<void>): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      log.warn({ signal }, `already ${what}`);
+      log.warn({ signal, exit_code: signalExitCode(signal) }, `second signal while ${what}: exiting at once`);
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+      process.kill(process.pid, signal);
       return;
     }
     stopping = true;

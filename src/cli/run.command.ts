@@ -1,6 +1,8 @@
 /** `aqueducts run`: runs a pipeline locally, or on a remote executor with `--executor`. */
 import { loadForCli, printError } from './load-pipeline.js';
 import { runPipeline } from '../run/run-pipeline.js';
+import { removeLeftovers } from '../run/leftovers.js';
+import { DEFAULT_SPILL_ROOT } from '../engine/session.js';
 import { ExitCode, type CliIo } from './io.js';
 import { messages, progressLine, stageOutputText } from './messages.js';
 import { remoteRunAction } from './remote/remote-run.command.js';
@@ -28,6 +30,7 @@ export async function runCommand(flags: RunFlags, io: CliIo, signal?: AbortSigna
 export async function runAction(opts: RunOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
   const loaded = await loadForCli(opts.file, opts.param, io);
   if (!loaded) return ExitCode.failed;
+  await removeLeftovers(DEFAULT_SPILL_ROOT);
   const outcome = await runPipeline({
     pipeline: loaded.pipeline,
     memoryLimitGb: opts.maxMemory,

@@ -1,7 +1,7 @@
-/** `aqueducts validate`: checks a definition (format, parameters, stage SQL) without running it. */
+/** `aqueducts validate`: checks a definition (format, parameters, Delta fields, stage SQL) without running it. */
 import { formatDiagnostic, toExecutorError } from '../core/errors.js';
 import { loadPipelineFile, parseParams } from '../pipeline/load.js';
-import { checkPipelineSql } from '../engine/validate.js';
+import { validatePipeline } from '../run/validate.js';
 import { ExitCode, type CliIo } from './io.js';
 import { messages } from './messages.js';
 
@@ -14,7 +14,7 @@ export async function validateAction(opts: ValidateOptions, io: CliIo): Promise<
   try {
     const { pipeline, warnings } = await loadPipelineFile(opts.file, parseParams(opts.param), { cwd: process.cwd() });
     for (const w of warnings) io.err(messages.warning(formatDiagnostic(w)));
-    await checkPipelineSql(pipeline);
+    for (const w of await validatePipeline(pipeline)) io.err(messages.warning(formatDiagnostic(w)));
     io.out(messages.valid(opts.file));
     return ExitCode.ok;
   } catch (e) {

@@ -7,14 +7,15 @@
  * Nothing here exits the process or writes output; the entry point maps ConfigError to exit 2.
  */
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isUuid } from '../core/ids.js';
 import type { LogLevel } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
 import { ConfigError } from './error.js';
-import { bindAddress, fsReason, integer, invalid, logLevelOf, loadOptions, parseRustLog, formatBind, settingLookup, show, tlsFiles, type Setting } from './values.js';
+import { bindAddress, connectionLimits, fsReason, integer, invalid, logLevelOf, loadOptions, parseRustLog, formatBind, secretOrFile, settingLookup, show, tlsFiles, type Setting } from './values.js';
+import { connectionCaps, descriptorLimit } from '../core/descriptors.js';
 
 export { ConfigError, ConfigHelp } from './error.js';
 
@@ -25,6 +26,14 @@ export interface ExecutorConfig {
   readonly mode: ExecutorMode;
   /** Standalone: the key clients send as X-API-Key. Managed: the orchestrator's shared secret. */
   readonly apiKey: string;
+  /** The file the API key was read from (--api-key-file), or null when it was given directly. */
+  readonly apiKeyFile: string | null;
+  /** Connections the server holds at once (default derived from the descriptor limit). */
+  readonly maxConnections: number;
+  /** Of those, connections not yet authenticated (at most maxConnections). */
+  readonly maxPendingConnections: number;
+  /** A run taking longer is cancelled and ends with reason "timeout"; null = no limit. */
+  readonly maxRunTimeSeconds: number | null;
   /** ws:// or wss:// URL exactly as given; always set in managed mode, unused in standalone. */
   readonly orchestratorUrl: string | null;
   /** Where the HTTP server listens; `host` has no brackets (IPv6 as `::1`); port 0 = ephemeral. */
@@ -46,7 +55,17 @@ export interface ExecutorConfig {
   readonly dataRoot: string;
   /** Absolute parent directory of the per-run spill directories (created on first use). */
   readonly spillDir: string;
+  /**
+   * Directories (symbolic links resolved) that local locations of remote runs must lie in: the
+   * data root and every --allow-path; null with --allow-any-path (no confinement).
+   */
+  readonly allowedRoots: readonly string[] | null;
+  /** Disk one run may spill to, in GB; null = half the free space of the spill directory's disk when the run starts. */
+  readonly maxSpillGb: number | null;
 }
+
+/** The longest --max-run-time: a timer cannot be set much further ahead (2^31 ms). */
+const MAX_RUN_TIME_SECONDS = 2_000_000;
 
 export const DEFAULTS = Object.freeze({
   mode: 'standalone' as ExecutorMode,
@@ -61,7 +80,8 @@ export const DEFAULTS = Object.freeze({
 /** Each option: its flag, its environment variable, the commander spec and help line. */
 const OPTIONS = {
   mode: { flag: '--mode', env: 'EXECUTOR_MODE', arg: '<mode>', help: 'standalone or managed (default: standalone)' },
-  apiKey: { flag: '--api-key', env: 'API_KEY', arg: '<key>', help: 'API key clients must send; in managed mode the orchestrator shared secret (required)' },
+  apiKey: { flag: '--api-key', env: 'API_KEY', arg: '<key>', help: 'API key clients must send; in managed mode the orchestrator shared secret (required, or --api-key-file)' },
+  apiKeyFile: { flag: '--api-key-file', env: 'API_KEY_FILE', arg: '<file>', help: 'file holding the API key (a trailing newline is ignored), instead of --api-key' },
   orchestratorUrl: { flag: '--orchestrator-url', env: 'ORCHESTRATOR_URL', arg: '<url>', help: 'ws:// or wss:// URL of the orchestrator (required in managed mode)' },
   bindAddress: { flag: '--bind-address', env: 'BIND_ADDRESS', arg: '<host:port>', help: 'address to listen on, host:port or [ipv6]:port (default: 0.0.0.0:3031)' },
   maxMemory: { flag: '--max-memory', env: 'MAX_MEMORY', arg: '<GB>', help: 'engine memory limit per run in GB, decimals allowed (default: 0 = unlimited)' },
@@ -70,10 +90,16 @@ const OPTIONS = {
   queueSize: { flag: '--queue-size', env: 'QUEUE_SIZE', arg: '<n>', help: 'executions that may wait behind the running one (default: 16 standalone, 0 managed)' },
   drainTimeout: { flag: '--drain-timeout', env: 'DRAIN_TIMEOUT', arg: '<seconds>', help: 'on SIGTERM/SIGINT, wait this long for the running execution before cancelling it (default: 60)' },
   maxMessageBytes: { flag: '--max-message-bytes', env: 'MAX_MESSAGE_BYTES', arg: '<bytes>', help: 'largest WebSocket message accepted, at least 1024 (default: 16777216)' },
+  maxConnections: { flag: '--max-connections', env: 'MAX_CONNECTIONS', arg: '<n>', help: 'connections held at once; more are refused with 503 (default: derived from the open-files limit)' },
+  maxPendingConnections: { flag: '--max-pending-connections', env: 'MAX_PENDING_CONNECTIONS', arg: '<n>', help: 'connections not yet authenticated held at once; more are refused with 503 (default: half of --max-connections, at most 256)' },
+  maxRunTime: { flag: '--max-run-time', env: 'MAX_RUN_TIME', arg: '<seconds>', help: 'cancel a run that takes longer, ending it with reason "timeout" (default: 0 = no limit)' },
   tlsCert: { flag: '--tls-cert', env: 'TLS_CERT', arg: '<file>', help: 'PEM certificate (chain) to serve HTTPS/WSS; needs --tls-key' },
   tlsKey: { flag: '--tls-key', env: 'TLS_KEY', arg: '<file>', help: 'PEM private key (unencrypted) of --tls-cert' },
   dataRoot: { flag: '--data-root', env: 'DATA_ROOT', arg: '<dir>', help: 'directory relative pipeline locations resolve against (default: the working directory)' },
   spillDir: { flag: '--spill-dir', env: 'SPILL_DIR', arg: '<dir>', help: 'parent directory of per-run spill directories (default: <tmp>/aqueducts-spill)' },
+  allowPath: { flag: '--allow-path', env: 'ALLOW_PATHS', arg: '<dir>', repeatable: true, help: 'a directory remote pipelines may read and write besides the data root; repeatable (the variable takes a :-separated list)' },
+  allowAnyPath: { flag: '--allow-any-path', env: 'ALLOW_ANY_PATH', arg: '', help: 'let remote pipelines use any local path the executor can reach, as the original did (default: only the data root and --allow-path)' },
+  maxSpill: { flag: '--max-spill', env: 'MAX_SPILL', arg: '<GB>', help: 'disk one run may spill to, in GB, decimals allowed (default: half the free space of the spill directory\'s disk)' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -91,7 +117,8 @@ function compile(flags: Partial<Record<OptionName, string>>, env: Record<string,
   const modeSetting = get('mode');
   const mode = modeSetting ? oneOf(modeSetting, ['standalone', 'managed'] as const) : DEFAULTS.mode;
 
-  const apiKey = readApiKey(flags.apiKey, env.API_KEY);
+  const keyFileSetting = get('apiKeyFile');
+  const apiKey = readApiKey(flags.apiKey, env.API_KEY, keyFileSetting);
 
   const urlSetting = get('orchestratorUrl');
   const orchestratorUrl = urlSetting ? wsUrl(urlSetting) : null;
@@ -118,6 +145,10 @@ function compile(flags: Partial<Record<OptionName, string>>, env: Record<string,
   const bytesSetting = get('maxMessageBytes');
   const maxMessageBytes = bytesSetting ? integer(bytesSetting, DEFAULTS.minMessageBytes) : DEFAULTS.maxMessageBytes;
 
+  const { maxConnections, maxPendingConnections } = connectionLimits(get('maxConnections'), get('maxPendingConnections'), connectionCaps(descriptorLimit()));
+  const runTimeSetting = get('maxRunTime');
+  const maxRunTime = runTimeSetting ? runTimeSeconds(runTimeSetting) : 0;
+
   const tls = tlsFiles(get('tlsCert'), get('tlsKey'));
 
   const rootSetting = get('dataRoot');
@@ -125,9 +156,21 @@ function compile(flags: Partial<Record<OptionName, string>>, env: Record<string,
   const spillSetting = get('spillDir');
   const spillDir = spillSetting ? spillDirectory(spillSetting) : path.join(os.tmpdir(), 'aqueducts-spill');
 
+  const anySetting = get('allowAnyPath');
+  const anyPath = anySetting ? boolean(anySetting) : false;
+  const allowSetting = get('allowPath');
+  if (anyPath && allowSetting) throw new ConfigError(`${allowSetting.origin} and ${anySetting!.origin} contradict each other: give one`);
+  const allowedRoots = anyPath ? null : Object.freeze([...new Set([realDirectory(dataRoot), ...allowedDirectories(allowSetting)])]);
+  const spillLimit = get('maxSpill');
+  const maxSpillGb = spillLimit ? positiveGigabytes(spillLimit) : null;
+
   return Object.freeze({
     mode,
     apiKey,
+    apiKeyFile: keyFileSetting ? path.resolve(keyFileSetting.value) : null,
+    maxConnections,
+    maxPendingConnections,
+    maxRunTimeSeconds: maxRunTime === 0 ? null : maxRunTime,
     orchestratorUrl,
     bind: Object.freeze(bind),
     maxMemoryGb: maxMemory === 0 ? null : maxMemory,
@@ -139,6 +182,8 @@ function compile(flags: Partial<Record<OptionName, string>>, env: Record<string,
     tls: tls && Object.freeze(tls),
     dataRoot,
     spillDir,
+    allowedRoots,
+    maxSpillGb,
   });
 }
 
@@ -154,9 +199,15 @@ export function describeConfig(c: ExecutorConfig): Record<string, unknown> {
     queue_size: c.queueSize,
     drain_timeout_seconds: c.drainTimeoutSeconds,
     max_message_bytes: c.maxMessageBytes,
+    api_key_file: c.apiKeyFile,
+    max_connections: c.maxConnections,
+    max_pending_connections: c.maxPendingConnections,
+    max_run_time_seconds: c.maxRunTimeSeconds,
     tls: c.tls !== null,
     data_root: c.dataRoot,
     spill_dir: c.spillDir,
+    allowed_roots: c.allowedRoots,
+    max_spill_gb: c.maxSpillGb,
   };
 }
 
@@ -166,12 +217,21 @@ export function describeConfig(c: ExecutorConfig): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Values
 
-function readApiKey(flag: string | undefined, fromEnv: string | undefined): string {
+/** The key as given (an empty API_KEY counts as given, and is an error), or read from its file; never both. */
+function readApiKey(flag: string | undefined, fromEnv: string | undefined, file: Setting | undefined): string {
   const origin = flag !== undefined ? '--api-key' : 'API_KEY';
   const value = flag ?? fromEnv;
-  if (value === undefined) throw new ConfigError('an API key is required: set --api-key or API_KEY');
-  if (value.trim() === '') throw new ConfigError(`${origin} is empty: an API key is required`);
-  return value;
+  const fromFile = secretOrFile(value === undefined ? undefined : { value, origin }, file, 'an API key');
+  if (fromFile === undefined) throw new ConfigError('an API key is required: set --api-key or API_KEY');
+  if (fromFile.trim() === '') throw new ConfigError(`${origin} is empty: an API key is required`);
+  return fromFile;
+}
+
+/** Seconds a run may take: decimals allowed, 0 = no limit, at most 2,000,000 (about 23 days; the timer's range). */
+function runTimeSeconds(s: Setting): number {
+  const n = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(s.value) ? Number(s.value) : NaN;
+  if (!Number.isFinite(n) || n > MAX_RUN_TIME_SECONDS) throw invalid(s, `expected a number of seconds between 0 (no limit) and ${MAX_RUN_TIME_SECONDS}`);
+  return n;
 }
 
 function oneOf<T extends string>(s: Setting, allowed: readonly T[]): T {
@@ -206,6 +266,29 @@ function gigabytes(s: Setting): number {
  */
 export function parseLogLevel(spec: string): LogLevel | undefined {
   return parseRustLog(spec, 'aqueducts_executor', DEFAULTS.logLevel);
+}
+
+function boolean(s: Setting): boolean {
+  if (/^(true|1|yes)$/i.test(s.value)) return true;
+  if (/^(false|0|no)$/i.test(s.value)) return false;
+  throw invalid(s, 'expected true or false');
+}
+
+function positiveGigabytes(s: Setting): number {
+  const n = gigabytes(s);
+  if (n <= 0) throw invalid(s, 'expected a number of GB > 0');
+  return n;
+}
+
+/** The directory's real path (symbolic links resolved). */
+function realDirectory(dir: string): string {
+  return realpathSync(dir);
+}
+
+/** Each directory of a `:`-separated list: existing, absolute, links resolved. */
+function allowedDirectories(s: Setting | undefined): string[] {
+  if (!s) return [];
+  return s.value.split(':').filter((d) => d !== '').map((d) => realDirectory(existingDirectory({ value: d, origin: s.origin })));
 }
 
 function uuid(s: Setting): string {

@@ -6,7 +6,9 @@
  */
 import type { LogLevel } from '../core/log.js';
 import { ConfigError } from './error.js';
-import { bindAddress, formatBind, integer, invalid, loadOptions, logLevelOf, parseRustLog, settingLookup, show, tlsFiles, type Setting } from './values.js';
+import path from 'node:path';
+import { connectionCaps, descriptorLimit } from '../core/descriptors.js';
+import { bindAddress, connectionLimits, formatBind, integer, invalid, loadOptions, logLevelOf, parseRustLog, secretOrFile, settingLookup, show, tlsFiles, type Setting } from './values.js';
 
 /**
  * A level, or Rust env_logger directives as for the executor; the directive for
@@ -26,6 +28,13 @@ export interface OrchestratorConfig {
   readonly clientApiKey: string;
   /** The shared secret executors send as X-API-Key on /ws/executor/register. */
   readonly executorSecret: string;
+  /** The files the client key and the executor secret were read from (null: given directly). */
+  readonly clientApiKeyFile: string | null;
+  readonly executorSecretFile: string | null;
+  /** Connections the server holds at once (default derived from the descriptor limit). */
+  readonly maxConnections: number;
+  /** Of those, connections not yet authenticated (at most maxConnections). */
+  readonly maxPendingConnections: number;
   readonly logLevel: LogLevel;
   /** Executions that may wait for an idle executor; beyond that requests are refused as busy. */
   readonly queueSize: number;
@@ -53,14 +62,18 @@ export const ORCHESTRATOR_DEFAULTS = Object.freeze({
 
 const OPTIONS = {
   bindAddress: { flag: '--bind-address', env: 'BIND_ADDRESS', arg: '<host:port>', help: 'address to listen on, host:port or [ipv6]:port (default: 0.0.0.0:3000)' },
-  clientApiKey: { flag: '--client-api-key', env: 'CLIENT_API_KEY', arg: '<key>', help: 'key clients send as X-API-Key on /ws/connect and /api (required)' },
-  executorSecret: { flag: '--executor-secret', env: 'EXECUTOR_SECRET', arg: '<secret>', help: 'shared secret executors send as X-API-Key on /ws/executor/register (required)' },
+  clientApiKey: { flag: '--client-api-key', env: 'CLIENT_API_KEY', arg: '<key>', help: 'key clients send as X-API-Key on /ws/connect and /api (required, or --client-api-key-file)' },
+  clientApiKeyFile: { flag: '--client-api-key-file', env: 'CLIENT_API_KEY_FILE', arg: '<file>', help: 'file holding the client key (a trailing newline is ignored), instead of --client-api-key' },
+  executorSecret: { flag: '--executor-secret', env: 'EXECUTOR_SECRET', arg: '<secret>', help: 'shared secret executors send as X-API-Key on /ws/executor/register (required, or --executor-secret-file)' },
+  executorSecretFile: { flag: '--executor-secret-file', env: 'EXECUTOR_SECRET_FILE', arg: '<file>', help: 'file holding the executor secret (a trailing newline is ignored), instead of --executor-secret' },
   logLevel: { flag: '--log-level', env: 'RUST_LOG', arg: '<level>', help: 'trace, debug, info, warn, error or off; RUST_LOG may use env_logger directives (default: info)' },
   queueSize: { flag: '--queue-size', env: 'QUEUE_SIZE', arg: '<n>', help: 'executions that may wait for an idle executor (default: 1000)' },
   livenessTimeout: { flag: '--liveness-timeout', env: 'LIVENESS_TIMEOUT', arg: '<seconds>', help: 'silence after which an executor connection is dead (default: 30)' },
   executorLostGrace: { flag: '--executor-lost-grace', env: 'EXECUTOR_LOST_GRACE', arg: '<seconds>', help: 'time a disconnected executor has to come back before its execution is lost (default: liveness timeout + 60)' },
   maxMessageBytes: { flag: '--max-message-bytes', env: 'MAX_MESSAGE_BYTES', arg: '<bytes>', help: 'largest WebSocket message accepted, at least 1024 (default: 16777216)' },
   historySize: { flag: '--history-size', env: 'HISTORY_SIZE', arg: '<n>', help: 'finished executions remembered (default: 10000)' },
+  maxConnections: { flag: '--max-connections', env: 'MAX_CONNECTIONS', arg: '<n>', help: 'connections held at once; more are refused with 503 (default: derived from the open-files limit)' },
+  maxPendingConnections: { flag: '--max-pending-connections', env: 'MAX_PENDING_CONNECTIONS', arg: '<n>', help: 'connections not yet authenticated held at once; more are refused with 503 (default: half of --max-connections, at most 256)' },
   tlsCert: { flag: '--tls-cert', env: 'TLS_CERT', arg: '<file>', help: 'PEM certificate (chain) to serve HTTPS/WSS; needs --tls-key' },
   tlsKey: { flag: '--tls-key', env: 'TLS_KEY', arg: '<file>', help: 'PEM private key (unencrypted) of --tls-cert' },
 } as const;
@@ -77,8 +90,11 @@ export function loadOrchestratorConfig(argv: string[], env: Record<string, strin
 function compile(flags: Partial<Record<OptionName, string>>, env: Record<string, string | undefined>): OrchestratorConfig {
   const get = settingLookup(OPTIONS, flags, env);
 
-  const clientApiKey = secret(get('clientApiKey'), 'a client API key is required: set --client-api-key or CLIENT_API_KEY');
-  const executorSecret = secret(get('executorSecret'), 'an executor secret is required: set --executor-secret or EXECUTOR_SECRET');
+  const clientKeyFile = get('clientApiKeyFile');
+  const secretFile = get('executorSecretFile');
+  const clientApiKey = secret(get('clientApiKey'), clientKeyFile, 'a client API key', 'a client API key is required: set --client-api-key or CLIENT_API_KEY');
+  const executorSecret = secret(get('executorSecret'), secretFile, 'an executor secret', 'an executor secret is required: set --executor-secret or EXECUTOR_SECRET');
+  const { maxConnections, maxPendingConnections } = connectionLimits(get('maxConnections'), get('maxPendingConnections'), connectionCaps(descriptorLimit()));
   const bindSetting = get('bindAddress');
   const bind = bindAddress(bindSetting ?? { value: ORCHESTRATOR_DEFAULTS.bindAddress, origin: 'default' });
   const levelSetting = get('logLevel');
@@ -99,6 +115,10 @@ function compile(flags: Partial<Record<OptionName, string>>, env: Record<string,
     bind: Object.freeze(bind),
     clientApiKey,
     executorSecret,
+    clientApiKeyFile: clientKeyFile ? path.resolve(clientKeyFile.value) : null,
+    executorSecretFile: secretFile ? path.resolve(secretFile.value) : null,
+    maxConnections,
+    maxPendingConnections,
     logLevel,
     queueSize,
     livenessTimeoutSeconds,
@@ -119,16 +139,22 @@ export function describeOrchestratorConfig(c: OrchestratorConfig): Record<string
     executor_lost_grace_seconds: c.executorLostGraceSeconds,
     max_message_bytes: c.maxMessageBytes,
     history_size: c.historySize,
+    client_api_key_file: c.clientApiKeyFile,
+    executor_secret_file: c.executorSecretFile,
+    max_connections: c.maxConnections,
+    max_pending_connections: c.maxPendingConnections,
     tls: c.tls !== null,
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function secret(s: Setting | undefined, missing: string): string {
-  if (s === undefined) throw new ConfigError(missing);
-  if (s.value.trim() === '') throw new ConfigError(`${s.origin} is empty`);
-  return s.value;
+/** A secret given directly or as a file (never both); blank is an error. */
+function secret(s: Setting | undefined, file: Setting | undefined, what: string, missing: string): string {
+  if (s && !file && s.value.trim() === '') throw new ConfigError(`${s.origin} is empty`);
+  const value = secretOrFile(s, file, what);
+  if (value === undefined) throw new ConfigError(missing);
+  return value;
 }
 
 /** Seconds, decimals allowed (`0.5`), at least `min`, at most a day. */

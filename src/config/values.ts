@@ -4,7 +4,7 @@
  * a one-line ConfigError naming the flag or variable and the bad value.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ConfigHelp } from './error.js';
@@ -48,6 +48,54 @@ export function readFile(s: Setting): string {
   } catch (e) {
     throw new ConfigError(`cannot read ${s.origin} ${show(s.value)}: ${fsReason(e)}`);
   }
+}
+
+/** A key file bigger than this is not a key file (and is not read further). */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+/**
+ * A secret (an API key) read from the file a setting names: its text without trailing line
+ * breaks. Unreadable, too big, empty or blank is a ConfigError naming the file, never its content.
+ */
+export function secretFile(s: Setting, what: string): string {
+  const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
+  let size = 0;
+  try {
+    const fd = openSync(s.value, 'r');
+    try {
+      for (let n = -1; n !== 0 && size < buf.length;) {
+        n = readSync(fd, buf, size, buf.length - size, null);
+        size += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new ConfigError(`cannot read ${s.origin} ${show(s.value)}: ${fsReason(e)}`);
+  }
+  if (size > MAX_SECRET_FILE_BYTES) throw new ConfigError(`invalid ${s.origin} ${show(s.value)}: larger than ${MAX_SECRET_FILE_BYTES / 1024} KiB, not a key file`);
+  const value = buf.subarray(0, size).toString('utf8').replace(/(?:\r?\n)+$/, '');
+  if (value.trim() === '') throw new ConfigError(`${s.origin} ${show(s.value)} is empty: ${what} is required`);
+  return value;
+}
+
+/**
+ * A secret given either directly (`key`, its value as set) or as a file (`file`), never both;
+ * undefined when neither is set.
+ */
+export function secretOrFile(key: Setting | undefined, file: Setting | undefined, what: string): string | undefined {
+  if (key && file) throw new ConfigError(`${key.origin} and ${file.origin} are both set: give ${what} or a file holding it, not both`);
+  return file ? secretFile(file, what) : key?.value;
+}
+
+/**
+ * How many connections a server holds at once and how many of them may still be waiting for
+ * authentication (at most the first): as set, else the defaults derived from the descriptor limit.
+ */
+export function connectionLimits(max: Setting | undefined, pending: Setting | undefined, defaults: { maxConnections: number; maxPending: number }): { maxConnections: number; maxPendingConnections: number } {
+  const maxConnections = max ? integer(max, 1) : defaults.maxConnections;
+  const maxPendingConnections = Math.min(maxConnections, pending ? integer(pending, 1) : defaults.maxPending);
+  return { maxConnections, maxPendingConnections };
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -139,8 +187,14 @@ export function tlsFiles(cert: Setting | undefined, key: Setting | undefined): {
 export interface OptionSpec {
   readonly flag: string;
   readonly env: string;
+  /** The argument's name; '' for a switch (the flag alone means true). */
   readonly arg: string;
   readonly help: string;
+  /**
+   * The flag may be given several times; its values are joined with ':' into one setting, which is
+   * also the form of the variable (a list, as PATH is).
+   */
+  readonly repeatable?: boolean;
 }
 
 /**
@@ -156,7 +210,12 @@ export function parseFlags<K extends string>(name: string, description: string, 
     .helpOption('-h, --help', 'show this help')
     .exitOverride()
     .configureOutput({ writeOut: (s) => { out += s; }, writeErr: () => {} });
-  for (const o of Object.values<OptionSpec>(options)) program.option(`${o.flag} ${o.arg}`, `${o.help} [${o.env}]`);
+  for (const o of Object.values<OptionSpec>(options)) {
+    const help = `${o.help} [${o.env}]`;
+    if (o.arg === '') program.option(o.flag, help);
+    else if (o.repeatable) program.option(`${o.flag} ${o.arg}`, help, (v: string, prev: string[] = []) => [...prev, v]);
+    else program.option(`${o.flag} ${o.arg}`, help);
+  }
   try {
     program.parse(argv, { from: 'user' });
   } catch (e) {
@@ -168,7 +227,10 @@ export function parseFlags<K extends string>(name: string, description: string, 
     }
     throw e;
   }
-  return program.opts<Partial<Record<K, string>>>();
+  const values = program.opts<Record<string, string | string[] | boolean>>();
+  const flags: Partial<Record<K, string>> = {};
+  for (const [k, v] of Object.entries(values)) flags[k as K] = Array.isArray(v) ? v.join(':') : v === true ? 'true' : String(v);
+  return flags;
 }
 
 /** A lookup giving the flag if given, else the variable if set and non-empty, else undefined. */

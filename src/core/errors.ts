@@ -21,8 +21,16 @@ export const ErrorCodes = {
   AQ_STAGE_FAILED: { reason: 'stage', doc: 'A stage query failed while running.' },
   /** The destination could not be written. */
   AQ_DESTINATION_FAILED: { reason: 'destination', doc: 'Writing the destination failed; nothing was left half written.' },
+  /** A remote pipeline named a local path outside the executor's allowed roots. */
+  AQ_PATH_NOT_ALLOWED: { reason: 'invalid_pipeline', doc: 'A location of a remote run lies outside the directories the executor allows (its data root and --allow-path), or inside its spill directory; nothing was read or written.' },
+  /** A directory destination would delete what it did not write. */
+  AQ_DESTINATION_REFUSED: { reason: 'destination', doc: 'A directory destination would replace a directory holding more than a dataset, the working directory or the data root (or an ancestor), or an input of the run; nothing was written or deleted.' },
   /** The run needed more memory than its limit allows. */
   AQ_OUT_OF_MEMORY: { reason: 'memory', doc: 'The run exceeded its memory limit even with spilling.' },
+  /** The run went past the executor's --max-run-time. */
+  AQ_RUN_TIMEOUT: { reason: 'timeout', doc: 'The run took longer than the executor\'s maximum run time (--max-run-time) and was cancelled; its destination was left as it was.' },
+  /** Too few free file descriptors to open the run's engine. */
+  AQ_TOO_MANY_OPEN_FILES: { reason: 'busy', doc: 'The executor had too few free file descriptors to start the run (too many connections or open files); the run did not start, nothing was read or written.' },
   /** A feature that parses but is not implemented by this executor yet. */
   AQ_NOT_SUPPORTED: { reason: 'invalid_pipeline', doc: 'The pipeline uses a source or destination kind this executor does not support yet.' },
   /** The run was cancelled. */
@@ -45,6 +53,10 @@ export const ErrorCodes = {
   AQ_PROTOCOL_ERROR: { reason: null, doc: 'A frame was not valid JSON, not a JSON object, or not a known message type; answered with protocol_error (protocol 2) or logged, and the connection stays open.' },
   /** A missing or wrong key. */
   AQ_AUTH_FAILED: { reason: null, doc: 'The X-API-Key of a WebSocket upgrade or API request was missing or wrong: HTTP 401 {"error":"Authentication failed"} before anything else happens.' },
+  /** An address made more authentication attempts than its budget allows. */
+  AQ_AUTH_RATE_LIMITED: { reason: null, doc: 'An address made more authentication attempts than allowed: HTTP 429 {"error":"Too many authentication attempts"} with Retry-After, without checking the key.' },
+  /** A connection beyond the server's limits. */
+  AQ_TOO_MANY_CONNECTIONS: { reason: null, doc: 'A connection was refused because the server already holds --max-connections connections, or --max-pending-connections that have not authenticated yet: HTTP 503 naming the limit.' },
   /** An orchestrator refused an executor's registration. */
   AQ_REGISTRATION_REFUSED: { reason: null, doc: 'The orchestrator refused a managed executor (wrong secret, malformed register_executor, or an executor_id already connected); the executor retries with backoff.' },
   /** Invalid flags or environment variables. */

@@ -26,7 +26,9 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
         method.apply(this, boundLogArguments(args) as typeof args);
       },
     },
-  }, destination ?? pino.destination(2));
+  // Written synchronously: a line logged just before the process ends (a second signal, a fatal
+  // error) is on stderr before it ends.
+  }, destination ?? pino.destination({ dest: 2, sync: true }));
 }
 
 /** Longest string a log line carries in one field (or as its message); longer ones are cut. */

@@ -3,7 +3,7 @@
  * DataFusion compatibility layer, and a lockdown that leaves stage SQL no way to the file system
  * or the network except through the declared sources and the destination's temporary target.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -16,10 +16,12 @@ import { stringList } from './sql-text.js';
 export interface SessionOptions {
   /** Memory limit in GiB; 0 or undefined = DuckDB's default (80% of RAM). */
   memoryLimitGb?: number;
-  /** Parent of the per-run spill directory (default: the OS temp dir). */
+  /** Parent of the per-run spill directory (default: DEFAULT_SPILL_ROOT). */
   spillRoot?: string;
   /** Worker threads (default: DuckDB's, the number of cores). */
   threads?: number;
+  /** Disk the engine may spill to, in bytes; beyond it the run fails as out of memory (default: DuckDB's, 90 % of the free space). */
+  maxSpillBytes?: number;
   log: Logger;
   /** The run's own log lines meant for its user (CLI output, protocol v2 `log`); never secrets. */
   onLog?: RunLogListener;
@@ -28,6 +30,21 @@ export interface SessionOptions {
 
 /** Progress tracking (for stage_progress) without printing a bar; a per-connection setting. */
 const PROGRESS_SETTINGS = 'SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0';
+
+/**
+ * A run's spill directory is `<spill root>/run-<pid>-<random>`: the process that owns it is in its
+ * name, so a later process can tell the directories of dead ones (src/run/leftovers.ts).
+ */
+export const SPILL_PREFIX = 'run-';
+
+/** Where runs spill unless told otherwise (the executor's --spill-dir default too). */
+export const DEFAULT_SPILL_ROOT = path.join(os.tmpdir(), 'aqueducts-spill');
+
+/** The pid in a spill directory's name; null for a name that is not one. */
+export function spillDirOwner(name: string): number | null {
+  const m = /^run-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
 
 export class EngineSession {
   private readonly connections = new Set<DuckDBConnection>();
@@ -54,9 +71,9 @@ export class EngineSession {
   }
 
   static async open(opts: SessionOptions): Promise<EngineSession> {
-    const root = opts.spillRoot ?? path.join(os.tmpdir(), 'aqueducts-spill');
+    const root = opts.spillRoot ?? DEFAULT_SPILL_ROOT;
     await mkdir(root, { recursive: true });
-    const spillDir = await mkdtemp(path.join(root, 'run-'));
+    const spillDir = await mkdtemp(path.join(root, `${SPILL_PREFIX}${process.pid}-`));
     const config: Record<string, string> = {
       temp_directory: spillDir,
       autoinstall_known_extensions: 'false',
@@ -64,6 +81,7 @@ export class EngineSession {
     };
     if (opts.memoryLimitGb && opts.memoryLimitGb > 0) config.memory_limit = `${Math.max(1, Math.floor(opts.memoryLimitGb * 1024))}MiB`;
     if (opts.threads && opts.threads > 0) config.threads = String(opts.threads);
+    if (opts.maxSpillBytes !== undefined) config.max_temp_directory_size = `${Math.max(1, Math.floor(opts.maxSpillBytes / 1024 / 1024))}MiB`;
     let instance: DuckDBInstance | undefined;
     try {
       instance = await DuckDBInstance.create(':memory:', config);
@@ -138,6 +156,30 @@ export class EngineSession {
     return this.locked !== null;
   }
 
+  /**
+   * Watches the disk the run uses in its spill directory (the engine's spilled data and the
+   * objects downloaded for sources) and calls `exceeded` once when it passes `maxBytes`. DuckDB's
+   * own max_temp_directory_size bounds only some of what it spills, so the directory is measured.
+   */
+  watchDisk(maxBytes: number, exceeded: (usedBytes: number) => void, everyMs = 250): () => void {
+    let done = false;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (done || busy) return;
+      busy = true;
+      directorySize(this.spillDir).then((used) => {
+        busy = false;
+        if (!done && used > maxBytes) {
+          done = true;
+          clearInterval(timer);
+          exceeded(used);
+        }
+      }, () => { busy = false; });
+    }, everyMs);
+    timer.unref();
+    return () => { done = true; clearInterval(timer); };
+  }
+
   /** Closes every connection and the instance, and removes the spill directory. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -193,4 +235,18 @@ export function classifyEngineError(e: unknown, fallback: 'AQ_SOURCE_FAILED' | '
     return new ExecutorError('AQ_OUT_OF_MEMORY', `${subject}: out of memory: ${msg.split('\n')[0]}`, { cause: e });
   }
   return new ExecutorError(fallback, `${subject}: ${msg}`, { cause: e });
+}
+
+/** Bytes of the files below `dir` (files that vanish while it is measured count as nothing). */
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    try {
+      total += (await stat(path.join(e.parentPath, e.name))).size;
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  return total;
 }

@@ -13,6 +13,8 @@ export interface ExecutorRuntimeOptions extends RunDeps {
   executorId: string;
   queueSize: number;
   drainTimeoutMs: number;
+  /** A run taking longer is cancelled and ends with reason `timeout`; null or absent = no limit. */
+  maxRunTimeMs?: number | null;
 }
 
 export interface ExecutorRuntime {
@@ -41,7 +43,7 @@ export function createExecutorRuntime(opts: ExecutorRuntimeOptions): ExecutorRun
   const machine = executorMachine.provide({ actors: { runExecution: runExecutionActor(opts) } });
   let lastState = '';
   const actor = createActor(machine, {
-    input: { executorId: opts.executorId, queueSize: opts.queueSize, drainTimeoutMs: opts.drainTimeoutMs },
+    input: { executorId: opts.executorId, queueSize: opts.queueSize, drainTimeoutMs: opts.drainTimeoutMs, maxRunTimeMs: opts.maxRunTimeMs ?? null },
     inspect: (ev) => {
       if (ev.type !== '@xstate.snapshot') return;
       const snap = ev.snapshot as { value?: unknown; status?: string };

@@ -1,18 +1,19 @@
 /**
- * The HTTP(S) parts the executor's and the orchestrator's servers share: the Fastify instance,
- * WebSocket upgrades checked before they happen (404 for other paths, 401 JSON for a wrong key,
- * slowed down for repeated failures from one address), the protocol version a client asks for,
- * and listening.
+ * The HTTP(S) parts the executor's and the orchestrator's servers share: the Fastify instance
+ * with its connection limits (src/http/connection-gate.ts), WebSocket upgrades checked before they
+ * happen (404 for other paths; 401 JSON for a wrong key, slowed down for repeated failures; 429
+ * for an address over its budget of attempts), the protocol version a client asks for, and
+ * listening.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { ProtocolVersion } from '../protocol/messages.js';
-import { keyMatches, type FailureThrottle } from './auth.js';
+import { rawResponse, refuseUpgrade, type Authenticator } from './authenticate.js';
+import { ConnectionGate, type ConnectionLimits } from './connection-gate.js';
 
-export const AUTH_FAILED = { error: 'Authentication failed' };
-
+export { AUTH_FAILED } from './auth.js';
 export type TlsFiles = { cert: string; key: string } | null;
 
 /** A Fastify instance logging through `log` (without per-request lines), over HTTPS with `tls`. */
@@ -24,6 +25,11 @@ export function createHttpApp(log: Logger, tls: TlsFiles): FastifyInstance {
   }) as unknown as FastifyInstance;
 }
 
+/** Puts the connection limits in front of the app's server (before it listens). */
+export function limitConnections(app: FastifyInstance, limits: ConnectionLimits, log: Logger, tls: TlsFiles): ConnectionGate {
+  return new ConnectionGate(app.server, limits, log, tls !== null);
+}
+
 /** Version 2 when asked for by header (`X-Aqueducts-Protocol: 2`) or query (`?protocol=2`). */
 export function protocolVersion(req: IncomingMessage): ProtocolVersion {
   const header = req.headers['x-aqueducts-protocol'];
@@ -31,14 +37,8 @@ export function protocolVersion(req: IncomingMessage): ProtocolVersion {
   return new URL(req.url ?? '/', 'http://x').searchParams.get('protocol') === '2' ? 2 : 1;
 }
 
-function rawResponse(socket: Duplex, status: string, body: unknown): void {
-  const text = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
-}
-
 export interface UpgradeGuard {
-  log: Logger;
-  throttle: FailureThrottle;
+  auth: Authenticator;
   /** The key a path's upgrade must present, or null: the path takes no upgrade (404). */
   keyFor(path: string): string | null;
   /** Called for an upgrade that presented the right key. */
@@ -52,15 +52,9 @@ export function guardUpgrades(app: FastifyInstance, guard: UpgradeGuard): void {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const key = guard.keyFor(path);
     if (key === null) return rawResponse(socket, '404 Not Found', { error: 'Not found' });
-    const address = req.socket.remoteAddress ?? 'unknown';
-    if (!keyMatches(key, req.headers['x-api-key'])) {
-      const delay = guard.throttle.fail(address);
-      guard.log.warn({ code: 'AQ_AUTH_FAILED', address, delay_ms: delay, path }, 'authentication failed');
-      setTimeout(() => rawResponse(socket, '401 Unauthorized', AUTH_FAILED), delay).unref();
-      return;
-    }
-    guard.throttle.succeed(address);
-    guard.accept(req, socket, head, path, address);
+    const verdict = guard.auth.check(key, req.headers['x-api-key'], req.socket, path);
+    if (!verdict.ok) return refuseUpgrade(socket, verdict);
+    guard.accept(req, socket, head, path, req.socket.remoteAddress ?? 'unknown');
   });
 }
 

@@ -10,7 +10,7 @@ export type ProtocolVersion = 1 | 2;
 
 export type ErrorReason =
   | 'invalid_pipeline' | 'busy' | 'source' | 'stage' | 'destination' | 'memory' | 'unknown_execution'
-  | 'internal' | 'executor_lost';
+  | 'internal' | 'executor_lost' | 'timeout';
 
 export type StageOutputPayload =
   | { type: 'output_start'; output_header: string }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { pipelineRunMachine, type GroupEvent, type GroupInput } from '../../machines/pipeline-run.machine.js';
-import { ExecutorError, toExecutorError } from '../core/errors.js';
+import { ExecutorError, formatDiagnostic, toExecutorError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Aqueduct, Stage } from '../pipeline/types.js';
 import { registerSource } from '../sources/index.js';
@@ -18,6 +18,9 @@ import { referencedTables, runStage } from '../engine/stages.js';
 import { quoteIdent } from '../engine/sql-text.js';
 import { rewriteSql } from '../engine/sql/rewrite.js';
 import { checkStageQuery } from '../engine/sql/check.js';
+import { formatBytes } from '../storage/transfer.js';
+import { assertNoFindings } from './validate.js';
+import { confineLocations, localLocations, type PathPolicy } from './confinement.js';
 
 export interface RunPipelineOptions {
   pipeline: Aqueduct;
@@ -35,6 +38,12 @@ export interface RunPipelineOptions {
   /** Engine progress inside a running stage, at most every `stageProgressMs` (default 250) per stage. */
   onStageProgress?: (stageName: string, percentage: number | null, rowsProcessed: number) => void;
   stageProgressMs?: number;
+  /** Remote runs: the directories local locations must lie in (none for a local CLI run). */
+  confinement?: PathPolicy;
+  /** Directories a directory destination may never replace (default: the working directory). */
+  protectedDirs?: readonly string[];
+  /** Disk the engine may spill to, in bytes (default: DuckDB's). */
+  maxSpillBytes?: number;
 }
 
 export type RunOutcome =
@@ -50,7 +59,8 @@ interface Prepared {
 }
 
 /** Rewrites and checks every stage, and works out when each stage table is last used. */
-async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string): Promise<Prepared> {
+async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string, protectedDirs: readonly string[]): Promise<Prepared> {
+  for (const w of assertNoFindings(pipeline)) session.report('warn', formatDiagnostic(w));
   const sql = new Map<string, string>();
   const refs = new Map<string, Set<string>>();
   for (const group of pipeline.stages) {
@@ -76,7 +86,8 @@ async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string
   if (pipeline.destination && !last) {
     throw new ExecutorError('AQ_INVALID_PIPELINE', `destination "${pipeline.destination.name}": the pipeline has no stage whose result could be written`);
   }
-  const destination = pipeline.destination ? planDestination(session, pipeline.destination, runId) : null;
+  const inputs = localLocations(pipeline).filter((l) => l.field.startsWith('sources'));
+  const destination = pipeline.destination ? planDestination(session, pipeline.destination, runId, { protectedDirs, inputs }) : null;
   await session.prepareConnections(Math.max(0, ...pipeline.stages.map((g) => g.length)));
   return { sql, dropAfter, destination };
 }
@@ -85,9 +96,16 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
   const log = opts.log ?? silentLogger();
   const runId = opts.executionId ?? randomUUID();
   if (opts.signal?.aborted) return { status: 'cancelled' };
+  if (opts.confinement) {
+    try {
+      await confineLocations(opts.pipeline, opts.confinement);
+    } catch (e) {
+      return { status: 'failed', error: toExecutorError(e) };
+    }
+  }
   let session: EngineSession;
   try {
-    session = await EngineSession.open({ memoryLimitGb: opts.memoryLimitGb, spillRoot: opts.spillRoot, threads: opts.threads, log, onLog: opts.onLog });
+    session = await EngineSession.open({ memoryLimitGb: opts.memoryLimitGb, spillRoot: opts.spillRoot, threads: opts.threads, maxSpillBytes: opts.maxSpillBytes, log, onLog: opts.onLog });
   } catch (e) {
     return { status: 'failed', error: toExecutorError(e) };
   }
@@ -100,13 +118,13 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
   try {
     let prepared: Prepared;
     try {
-      prepared = await prepare(session, opts.pipeline, runId);
+      prepared = await prepare(session, opts.pipeline, runId, opts.protectedDirs ?? [process.cwd()]);
     } catch (e) {
       return { status: 'failed', error: toExecutorError(e, 'AQ_INVALID_PIPELINE') };
     }
     const machine = pipelineRunMachine.provide({
       actors: {
-        checkDestination: fromPromise(({ signal }) => track(checkDestination(prepared.destination!, signal))),
+        checkDestination: fromPromise(({ signal }) => track(checkDestination(session, prepared.destination!, signal))),
         registerSource: fromPromise(({ input, signal }) => track(registerSource(session, input.source, signal))),
         runStageGroup: fromCallback<{ type: 'none' }, GroupInput, GroupEvent>(({ input, sendBack }) => {
           const ac = new AbortController();
@@ -135,15 +153,23 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
     if (opts.signal?.aborted) return { status: 'cancelled' };
     const onAbort = () => actor.send({ type: 'cancel' });
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Past its disk budget the run is stopped like a cancelled one, and fails as out of memory.
+    let overBudget: ExecutorError | null = null;
+    const stopWatching = opts.maxSpillBytes === undefined ? () => {} : session.watchDisk(opts.maxSpillBytes, (used) => {
+      overBudget = new ExecutorError('AQ_OUT_OF_MEMORY', `the run used ${formatBytes(used)} of disk in its spill directory, more than its limit of ${formatBytes(opts.maxSpillBytes!)} (--max-spill); it was stopped`);
+      onAbort();
+    });
     actor.start();
     let snap;
     try {
       snap = await waitFor(actor, (s) => s.status === 'done');
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
+      stopWatching();
     }
     // Side effects stopped by cancellation or failure finish their own clean-up first.
     while (inFlight.size) await Promise.allSettled([...inFlight]);
+    if (overBudget) return { status: 'failed', error: overBudget };
     if (snap.value === 'succeeded') return { status: 'succeeded' };
     if (snap.value === 'cancelled') return { status: 'cancelled' };
     const err = toExecutorError(snap.context.error);

@@ -1,13 +1,16 @@
 /**
  * The standalone HTTP(S) server: `GET /api/health`, and `GET /ws/connect` upgraded to a
- * WebSocket after the API key is checked (401 JSON before the upgrade otherwise).
+ * WebSocket after the API key is checked (401 JSON before the upgrade otherwise, 429 for an
+ * address over its budget of attempts); connections are limited (503 beyond the limits).
  */
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../core/log.js';
 import type { ExecutorRuntime } from '../executor/runtime.js';
-import { FailureThrottle, keyMatches } from '../http/auth.js';
-import { AUTH_FAILED, createHttpApp, guardUpgrades, listen, protocolVersion, type TlsFiles } from '../http/server.js';
+import type { AuthLimiter } from '../http/auth.js';
+import { Authenticator } from '../http/authenticate.js';
+import type { ConnectionLimits } from '../http/connection-gate.js';
+import { createHttpApp, guardUpgrades, limitConnections, listen, protocolVersion, type TlsFiles } from '../http/server.js';
 import { ConnectionRegistry } from './connections.js';
 
 export interface StandaloneServerOptions {
@@ -22,7 +25,9 @@ export interface StandaloneServerOptions {
   mode: 'standalone' | 'managed';
   log: Logger;
   runtime: ExecutorRuntime;
-  throttle?: FailureThrottle;
+  /** Connections open at once, and of those not yet authenticated. */
+  limits: ConnectionLimits;
+  limiter?: AuthLimiter;
 }
 
 export interface RunningServer {
@@ -36,8 +41,9 @@ export interface RunningServer {
 
 export async function startServer(opts: StandaloneServerOptions): Promise<RunningServer> {
   const log = opts.log.child({ component: 'server' });
-  const throttle = opts.throttle ?? new FailureThrottle();
   const app = createHttpApp(log, opts.tls);
+  const gate = limitConnections(app, opts.limits, log, opts.tls);
+  const auth = new Authenticator(log, opts.limiter, gate);
   const standalone = opts.mode === 'standalone';
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
   const registry = standalone ? new ConnectionRegistry(opts.runtime, log, opts.dataRoot) : null;
@@ -51,14 +57,13 @@ export async function startServer(opts: StandaloneServerOptions): Promise<Runnin
   if (standalone) {
     // A plain GET (no upgrade) is answered like the upgrade would be: 401 without a valid key.
     app.get('/ws/connect', async (req, reply) => {
-      if (!keyMatches(opts.apiKey, req.headers['x-api-key'])) return reply.code(401).send(AUTH_FAILED);
+      if (!(await auth.route(req, reply, opts.apiKey))) return reply;
       return reply.code(426).header('Upgrade', 'websocket').send({ error: 'WebSocket upgrade required' });
     });
   }
 
   guardUpgrades(app, {
-    log,
-    throttle,
+    auth,
     keyFor: (path) => (standalone && path === '/ws/connect' ? opts.apiKey : null),
     accept: (req, socket, head, _path, address) => wss.handleUpgrade(req, socket, head, (ws) => registry!.add(ws, protocolVersion(req), address)),
   });
@@ -70,6 +75,8 @@ export async function startServer(opts: StandaloneServerOptions): Promise<Runnin
     app,
     close: async () => {
       registry?.closeAll(1001, 'executor shutting down');
+      gate.close();
+      auth.close();
       const deadline = Date.now() + 1000;
       while ([...wss.clients].some((ws) => ws.readyState !== ws.CLOSED) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const ws of wss.clients) ws.terminate();

@@ -5,7 +5,8 @@
  * CSV typing follows the original (arrow-csv): ISO timestamps with a zone become naive UTC
  * timestamps; headerless columns are `column_1..n`.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ExecutorError } from '../core/errors.js';
 import { locationToPath } from '../pipeline/location.js';
@@ -13,6 +14,7 @@ import { toDuckDbType } from '../pipeline/data-type.js';
 import type { Field, PartitionColumn, Source, SourceFileType } from '../pipeline/types.js';
 import { describe, type ColumnInfo } from '../engine/stages.js';
 import { stageSource } from '../storage/source-staging.js';
+import { isReadableDataFile } from '../storage/dataset.js';
 import { quoteIdent, quoteLiteral, stringStruct } from '../engine/sql-text.js';
 
 type FileLike = Extract<Source, { type: 'file' | 'directory' }>;
@@ -35,8 +37,8 @@ interface ReaderPlan {
   schema: Field[];
 }
 
-function readerPlan(format: SourceFileType, target: string, hive: string[]): ReaderPlan {
-  const t = quoteLiteral(target);
+/** `target` is the SQL of what to read: a quoted path, or a list of them. */
+function readerPlan(format: SourceFileType, t: string, hive: string[]): ReaderPlan {
   switch (format.type) {
     case 'csv': {
       const o = format.options;
@@ -84,6 +86,25 @@ async function ensureExists(subject: string, p: string, kind: 'file' | 'director
   if (kind === 'directory' && !s.isDirectory()) throw new ExecutorError('AQ_SOURCE_FAILED', `${subject}: ${p} is not a directory`);
 }
 
+/**
+ * The data files below a directory (relative paths, sorted): the format's extension, and no hidden
+ * or `_`-prefixed component (temporary outputs of writers, checksums, markers), which readers of
+ * a dataset directory skip.
+ */
+async function dataFiles(dir: string, extension: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
+      const r = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(r);
+      else if (isReadableDataFile(r, extension)) out.push(r);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
 export interface FileSourceHost {
   conn: DuckDBConnection;
   allowFile(p: string): void;
@@ -123,14 +144,17 @@ export async function registerFileSource(host: FileSourceHost, source: FileLike)
   const subject = `source "${source.name}"`;
   const p = await localSource(host, source, subject);
   const partitions = source.type === 'directory' ? source.partition_columns : [];
-  let target = p;
+  let target = quoteLiteral(p);
   if (source.type === 'file') {
     await ensureExists(subject, p, 'file');
     host.allowFile(p);
   } else {
     await ensureExists(subject, p, 'directory');
     host.allowDirectory(p);
-    target = `${p.replace(/\/+$/, '')}/**/*.${EXTENSIONS[source.format.type]}`;
+    const extension = EXTENSIONS[source.format.type];
+    const files = await dataFiles(p, extension);
+    if (files.length === 0) throw new ExecutorError('AQ_SOURCE_FAILED', `${subject}: no .${extension} files in ${p} (hidden and _-prefixed names are not data)`);
+    target = `[${files.map((f) => quoteLiteral(path.join(p, f))).join(', ')}]`;
   }
   const hive = partitions.length
     ? ['hive_partitioning = true', `hive_types = ${columnsStruct(partitions.map((c) => ({ name: c.name, type: toDuckDbType(c.type) })))}`, 'hive_types_autocast = false']

@@ -5,6 +5,7 @@ import type { EngineSession } from '../engine/session.js';
 import { interruptible } from '../engine/session.js';
 import { registerFileSource } from './file.js';
 import { registerOdbcSource } from './odbc.js';
+import { registerDeltaSource } from '../delta/index.js';
 
 export async function registerSource(session: EngineSession, source: Source, signal: AbortSignal): Promise<void> {
   const conn = session.main;
@@ -39,7 +40,18 @@ export async function registerSource(session: EngineSession, source: Source, sig
       case 'odbc':
         return registerOdbcSource(conn, source, signal, (level, message) => session.report(level, message));
       case 'delta':
-        throw new ExecutorError('AQ_NOT_SUPPORTED', `source "${source.name}": ${source.type} sources are not supported by this executor yet`);
+        await registerDeltaSource(
+          {
+            conn,
+            allowFile: (p) => session.allowFile(p),
+            allowDirectory: (p) => session.allowDirectory(p),
+            spillDir: session.spillDir,
+            signal,
+            report: (level, message) => session.report(level, message),
+          },
+          source,
+        );
+        return;
     }
   });
 }

@@ -14,6 +14,7 @@ import { ExecutorError } from '../core/errors.js';
 import { openLocation, type OpenedLocation } from './open.js';
 import { contentTypeOf, deleteAll, formatBytes, TransferProgress, uploadAll, type UploadItem } from './transfer.js';
 import { StorageError } from './types.js';
+import { isDatasetFile } from './dataset.js';
 import type { ConfigNote } from './config.js';
 
 /** Clean-up after a failure or cancellation must not be cut short by the run's own signal. */
@@ -81,6 +82,7 @@ export async function checkRemoteTarget(subject: string, t: RemoteTarget, direct
     if (!directory && below !== null) {
       throw new StorageError('invalid_config', `${store.root}/${t.key} is a directory (objects below it), but single_file is true`);
     }
+    if (directory && below !== null) await previousDataset(subject, t, signal);
   } catch (e) {
     throw destinationError(subject, e);
   }
@@ -97,6 +99,23 @@ async function filesBelow(dir: string): Promise<Array<{ path: string; rel: strin
   };
   await walk(dir);
   return out.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+}
+
+/**
+ * The objects of the dataset under the target's prefix, which the new output replaces; an object
+ * that is not part of a dataset (src/storage/dataset.ts) refuses the write, naming it.
+ */
+async function previousDataset(subject: string, t: RemoteTarget, signal: AbortSignal): Promise<string[]> {
+  const { store } = t.opened;
+  const keys: string[] = [];
+  for await (const e of store.list(`${t.key}/`, { signal })) {
+    if (e.kind !== 'object') continue;
+    if (!isDatasetFile(e.key.slice(t.key.length + 1))) {
+      throw new ExecutorError('AQ_DESTINATION_REFUSED', `${subject}: ${store.root}/${t.key}/ holds ${store.root}/${e.key}, which is not part of a dataset; a directory destination replaces only data files (.parquet, .csv, .json) and partition folders (column=value), so move it away or write to a prefix of its own`);
+    }
+    keys.push(e.key);
+  }
+  return keys;
 }
 
 /** Uploads the local output (a file, or a directory when `directory`) to the target. */
@@ -122,8 +141,7 @@ export async function uploadDestination(
     }
     const files = await filesBelow(local);
     const items: UploadItem[] = files.map((f) => ({ from: f.path, key: `${t.key}/${f.rel}`, size: f.size }));
-    const previous: string[] = [];
-    for await (const e of store.list(`${t.key}/`, { signal })) if (e.kind === 'object') previous.push(e.key);
+    const previous = await previousDataset(subject, t, signal);
     const total = items.reduce((n, i) => n + i.size, 0);
     line(`uploading ${items.length} object${items.length === 1 ? '' : 's'} (${formatBytes(total)}) to ${t.url}`);
     const started = new Set<string>();

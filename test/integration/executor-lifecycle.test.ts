@@ -26,8 +26,8 @@ stages: [[{ name: q, query: "SELECT 42 AS answer" }]]
 destination: { type: file, name: out, location: ${dir}/${name}, format: { type: csv, options: {} } }`);
 
 test('a second client is queued at position 0 and runs after the first; never two at once', async () => {
-  const ex = await startExecutor();
   const dir = await tempDir();
+  const ex = await startExecutor(['--data-root', dir]);
   try {
     const a = await Client.connect(ex.wsUrl);
     const b = await Client.connect(ex.wsUrl);
@@ -52,8 +52,8 @@ test('a second client is queued at position 0 and runs after the first; never tw
 });
 
 test('cancel from another connection while running and while queued; no partial destination', async () => {
-  const ex = await startExecutor();
   const dir = await tempDir();
+  const ex = await startExecutor(['--data-root', dir]);
   try {
     const a = await Client.connect(ex.wsUrl);
     const b = await Client.connect(ex.wsUrl);
@@ -85,8 +85,8 @@ test('cancel from another connection while running and while queued; no partial 
 });
 
 test('when the submitter disconnects, its running execution is cancelled and leaves nothing', async () => {
-  const ex = await startExecutor();
   const dir = await tempDir();
+  const ex = await startExecutor(['--data-root', dir]);
   try {
     const watcher = await Client.connect(ex.wsUrl, { v2: true });
     const a = await Client.connect(ex.wsUrl);
@@ -113,8 +113,8 @@ test('when the submitter disconnects, its running execution is cancelled and lea
 });
 
 test('SIGTERM drains: health turns 503, new requests are refused, the running execution finishes, exit 0', async () => {
-  const ex = await startExecutor(['--drain-timeout', '60']);
   const dir = await tempDir();
+  const ex = await startExecutor(['--data-root', dir, '--drain-timeout', '60']);
   try {
     const a = await Client.connect(ex.wsUrl);
     a.send({ type: 'execution_request', pipeline: slow(dir, 40_000_000) });
@@ -145,8 +145,8 @@ test('SIGTERM drains: health turns 503, new requests are refused, the running ex
 });
 
 test('SIGTERM with a short drain timeout cancels the running execution, then exits 0', async () => {
-  const ex = await startExecutor(['--drain-timeout', '1']);
   const dir = await tempDir();
+  const ex = await startExecutor(['--data-root', dir, '--drain-timeout', '1']);
   try {
     const a = await Client.connect(ex.wsUrl);
     a.send({ type: 'execution_request', pipeline: slow(dir) });
@@ -166,7 +166,7 @@ test('TLS with a self-signed certificate: wss:// and https:// work, the key neve
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const ex = await startExecutor(['--tls-cert', cert, '--tls-key', key]);
+  const ex = await startExecutor(['--data-root', dir, '--tls-cert', cert, '--tls-key', key]);
   try {
     assert.match(ex.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const ca = await readFile(cert, 'utf8');

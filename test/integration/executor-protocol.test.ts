@@ -4,7 +4,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { loadPipelineText } from '../../src/pipeline/load.js';
 import { serializeAqueduct } from '../../src/pipeline/serialize.js';
@@ -17,7 +19,8 @@ export function wire(yaml: string, cwd = '/tmp'): unknown {
 }
 
 let ex: ExecutorProcess;
-const started = startExecutor(['--max-memory', '0.25']).then((e) => (ex = e));
+// Test outputs go to fresh temporary directories: allowed besides the data root (the checkout).
+const started = startExecutor(['--max-memory', '0.25', '--allow-path', realpathSync(os.tmpdir())]).then((e) => (ex = e));
 after(async () => { await ex?.stop(); });
 
 test('GET /api/health answers 200 OK with the state and nothing secret', async () => {

@@ -15,8 +15,14 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-export async function spawnServer(name: string, bin: string, args: string[], env: Record<string, string | undefined>, cwd: string): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `openFilesLimit` runs the program under that descriptor limit (`ulimit -n` in a shell that then
+ * execs it, so the process is still the program's own).
+ */
+export async function spawnServer(name: string, bin: string, args: string[], env: Record<string, string | undefined>, cwd: string, opts: { openFilesLimit?: number } = {}): Promise<ServerProcess> {
+  const proc = opts.openFilesLimit === undefined
+    ? spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('bash', ['-c', `ulimit -n ${opts.openFilesLimit} && exec "$0" "$@"`, process.execPath, bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   let err = '';
   let pending = '';

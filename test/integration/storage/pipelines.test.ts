@@ -170,6 +170,17 @@ destination: { type: file, name: csv_out, location: "${s.root}/out/by_region.csv
       assert.equal((await s.get('out/by_region.csv'))?.toString('utf8'), 'region;n;total\nap;1;7.25\neu;2;15.5\nus;1;20.0\n');
     });
 
+    test('a directory destination refuses a prefix holding objects that are not part of a dataset, and deletes nothing', async () => {
+      await s.put('out/mixed/part-0.parquet', 'data');
+      await s.put('out/mixed/readme.txt', 'not data');
+      const w = await run(`${SOURCES(s)}
+stages: [[{ name: o, query: "SELECT id FROM orders" }]]
+destination: { type: file, name: out, location: "${s.root}/out/mixed/", single_file: false, format: { type: parquet, options: {} }, storage_config: ${cfg(s.config)} }
+`);
+      assert.equal(failure(w), `AQ_DESTINATION_REFUSED: destination "out": ${s.root}/out/mixed/ holds ${s.root}/out/mixed/readme.txt, which is not part of a dataset; a directory destination replaces only data files (.parquet, .csv, .json) and partition folders (column=value), so move it away or write to a prefix of its own`);
+      assert.deepEqual((await s.keys('out/mixed/')).sort(), ['out/mixed/part-0.parquet', 'out/mixed/readme.txt']);
+    });
+
     test('credentials and endpoint from the environment (no storage_config)', async () => {
       const saved = { ...process.env };
       Object.assign(process.env, s.env);

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   ConfigError, ConfigHelp, describeConfig, loadExecutorConfig, parseLogLevel, type ExecutorConfig,
 } from '../../../src/config/executor.js';
 import { VERSION } from '../../../src/core/version.js';
+import { connectionCaps, descriptorLimit } from '../../../src/core/descriptors.js';
 import { TLS } from '../../support/paths.js';
 
 // test/fixtures/tls/config-*.pem: a throwaway self-signed EC certificate for localhost (cert.pem, key.pem), an unrelated
@@ -35,6 +36,9 @@ function fails(argv: string[], env: Env, message: string): void {
   });
 }
 
+/** The connection caps this process's descriptor limit gives by default. */
+const CAPS = connectionCaps(descriptorLimit());
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 // ---------------------------------------------------------------------------------------------
@@ -47,6 +51,10 @@ test('standalone defaults: only the API key is needed', () => {
   assert.deepEqual(rest, {
     mode: 'standalone',
     apiKey: SECRET,
+    apiKeyFile: null,
+    maxConnections: CAPS.maxConnections,
+    maxPendingConnections: CAPS.maxPending,
+    maxRunTimeSeconds: null,
     orchestratorUrl: null,
     bind: { host: '0.0.0.0', port: 3031 },
     maxMemoryGb: null,
@@ -57,6 +65,8 @@ test('standalone defaults: only the API key is needed', () => {
     tls: null,
     dataRoot: process.cwd(),
     spillDir: path.join(os.tmpdir(), 'aqueducts-spill'),
+    allowedRoots: [realpathSync(process.cwd())],
+    maxSpillGb: null,
   });
 });
 
@@ -77,20 +87,31 @@ test('a new executor id is generated on each load when none is configured', () =
 // Every option from a flag, from the environment, and the precedence between them
 
 const spill = path.join(tmp, 'spill-not-yet-created');
+const other = path.join(tmp, 'shared-data');
+mkdirSync(other);
+const link = path.join(tmp, 'shared-link');
+symlinkSync(other, link);
 const everyFlag = [
   '--mode', 'managed', '--api-key', SECRET, '--orchestrator-url', 'wss://orch.example:8443/ws/executor/register',
   '--bind-address', '127.0.0.1:0', '--max-memory', '0.5', '--executor-id', ID, '--log-level', 'debug',
   '--queue-size', '3', '--drain-timeout', '5', '--max-message-bytes', '2048', '--tls-cert', CERT, '--tls-key', KEY,
-  '--data-root', tmp, '--spill-dir', spill,
+  '--data-root', tmp, '--spill-dir', spill, '--allow-path', other, '--allow-path', link, '--max-spill', '2.5',
+  '--max-connections', '50', '--max-pending-connections', '7', '--max-run-time', '90.5',
 ];
 const everyVariable: Env = {
   EXECUTOR_MODE: 'managed', API_KEY: SECRET, ORCHESTRATOR_URL: 'wss://orch.example:8443/ws/executor/register',
   BIND_ADDRESS: '127.0.0.1:0', MAX_MEMORY: '0.5', EXECUTOR_ID: ID, RUST_LOG: 'debug', QUEUE_SIZE: '3',
   DRAIN_TIMEOUT: '5', MAX_MESSAGE_BYTES: '2048', TLS_CERT: CERT, TLS_KEY: KEY, DATA_ROOT: tmp, SPILL_DIR: spill,
+  ALLOW_PATHS: `${other}:${link}`, MAX_SPILL: '2.5',
+  MAX_CONNECTIONS: '50', MAX_PENDING_CONNECTIONS: '7', MAX_RUN_TIME: '90.5',
 };
 const expectedFromEither: ExecutorConfig = {
   mode: 'managed',
   apiKey: SECRET,
+  apiKeyFile: null,
+  maxConnections: 50,
+  maxPendingConnections: 7,
+  maxRunTimeSeconds: 90.5,
   orchestratorUrl: 'wss://orch.example:8443/ws/executor/register',
   bind: { host: '127.0.0.1', port: 0 },
   maxMemoryGb: 0.5,
@@ -102,6 +123,9 @@ const expectedFromEither: ExecutorConfig = {
   tls: { cert: readFileSync(CERT, 'utf8'), key: readFileSync(KEY, 'utf8') },
   dataRoot: tmp,
   spillDir: spill,
+  // The data root first; a symbolic link allowed as the directory it points to (no duplicate).
+  allowedRoots: [realpathSync(tmp), realpathSync(other)],
+  maxSpillGb: 2.5,
 };
 
 test('every option can be given as a flag', () => {
@@ -409,9 +433,15 @@ test('describeConfig is log-safe: no API key, no TLS key, no URL credentials', (
     queue_size: 0,
     drain_timeout_seconds: 60,
     max_message_bytes: 16777216,
+    api_key_file: null,
+    max_connections: CAPS.maxConnections,
+    max_pending_connections: CAPS.maxPending,
+    max_run_time_seconds: null,
     tls: true,
     data_root: process.cwd(),
     spill_dir: path.join(os.tmpdir(), 'aqueducts-spill'),
+    allowed_roots: [realpathSync(process.cwd())],
+    max_spill_gb: null,
   });
 });
 
@@ -435,4 +465,15 @@ test('a short API key is redacted from the values a message quotes, and nowhere 
   fails(['--queue-size', 'x'], { API_KEY: 'x' }, 'invalid --queue-size "[redacted]": expected an integer ≥ 0');
   fails(['--queue-size', 'axb'], { API_KEY: 'x' }, 'invalid --queue-size "a[redacted]b": expected an integer ≥ 0');
   fails(['--mode', 'e'], { API_KEY: 'e' }, 'invalid --mode "[redacted]": expected standalone or managed');
+});
+
+test('path confinement: the data root, every --allow-path; --allow-any-path lifts it; each directory must exist', () => {
+  assert.deepEqual(load(['--data-root', tmp], { API_KEY: SECRET }).allowedRoots, [realpathSync(tmp)]);
+  assert.equal(load(['--allow-any-path'], { API_KEY: SECRET }).allowedRoots, null);
+  assert.equal(load([], { API_KEY: SECRET, ALLOW_ANY_PATH: 'true' }).allowedRoots, null);
+  assert.deepEqual(load([], { API_KEY: SECRET, ALLOW_ANY_PATH: 'false' }).allowedRoots, [realpathSync(process.cwd())]);
+  fails(['--allow-any-path', '--allow-path', other], { API_KEY: SECRET }, '--allow-path and --allow-any-path contradict each other: give one');
+  fails(['--allow-path', path.join(tmp, 'nope')], { API_KEY: SECRET }, `invalid --allow-path ${JSON.stringify(path.join(tmp, 'nope'))}: no such file or directory`);
+  fails([], { API_KEY: SECRET, ALLOW_ANY_PATH: 'maybe' }, 'invalid ALLOW_ANY_PATH "maybe": expected true or false');
+  fails(['--max-spill', '0'], { API_KEY: SECRET }, 'invalid --max-spill "0": expected a number of GB > 0');
 });

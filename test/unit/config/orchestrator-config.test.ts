@@ -6,6 +6,7 @@ import {
   ConfigError, ConfigHelp, describeOrchestratorConfig, loadOrchestratorConfig, parseOrchestratorLogLevel,
 } from '../../../src/config/orchestrator.js';
 import { TLS } from '../../support/paths.js';
+import { connectionCaps, descriptorLimit } from '../../../src/core/descriptors.js';
 
 const fixtures = TLS;
 const KEYS = { CLIENT_API_KEY: 'client-s3cret', EXECUTOR_SECRET: 'executor-s3cret' };
@@ -26,6 +27,10 @@ test('defaults: only the two keys are needed; the grace period is the liveness t
     bind: { host: '0.0.0.0', port: 3000 },
     clientApiKey: 'client-s3cret',
     executorSecret: 'executor-s3cret',
+    clientApiKeyFile: null,
+    executorSecretFile: null,
+    maxConnections: connectionCaps(descriptorLimit()).maxConnections,
+    maxPendingConnections: connectionCaps(descriptorLimit()).maxPending,
     logLevel: 'info',
     queueSize: 1000,
     livenessTimeoutSeconds: 30,

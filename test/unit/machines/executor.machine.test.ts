@@ -15,7 +15,7 @@ interface FakeRun {
   message: (m: ExecutorMessage) => void;
 }
 
-function harness(opts: { queueSize?: number; drainTimeoutMs?: number; cancelFinishes?: boolean } = {}) {
+function harness(opts: { queueSize?: number; drainTimeoutMs?: number; cancelFinishes?: boolean; maxRunTimeMs?: number | null } = {}) {
   const runs: FakeRun[] = [];
   const active = new Set<string>();
   let maxActive = 0;
@@ -51,7 +51,7 @@ function harness(opts: { queueSize?: number; drainTimeoutMs?: number; cancelFini
     },
   });
   const actor = createActor(machine, {
-    input: { executorId: 'ex-1', queueSize: opts.queueSize ?? 16, drainTimeoutMs: opts.drainTimeoutMs ?? 60_000 },
+    input: { executorId: 'ex-1', queueSize: opts.queueSize ?? 16, drainTimeoutMs: opts.drainTimeoutMs ?? 60_000, maxRunTimeMs: opts.maxRunTimeMs ?? null },
     clock,
   });
   actor.on('deliver', (e) => { for (const to of e.to) sent.push({ to, message: e.message }); });
@@ -230,4 +230,74 @@ test('executor_status is broadcast on every lifecycle transition and sent to a n
   ]);
   assert.deepEqual(h.to('v2'), [{ type: 'executor_status', executor_id: 'ex-1', state: 'idle', execution_id: null, queue_length: 0 }]);
   assert.deepEqual(h.to('late'), [{ type: 'executor_status', executor_id: 'ex-1', state: 'busy', execution_id: 'a', queue_length: 0 }]);
+});
+
+const TIMEOUT_MESSAGE = "the run took longer than the executor's maximum run time (5 s) and was cancelled; its destination was left as it was";
+
+test('a run past the maximum run time is cancelled and ends with execution_error, reason timeout', () => {
+  const h = harness({ maxRunTimeMs: 5000 });
+  h.submit('c1', 'a');
+  h.clock.increment(4999);
+  assert.equal(h.run('a').cancelRequested, false);
+  h.clock.increment(1);
+  assert.equal(h.run('a').cancelRequested, true);
+  assert.equal(h.state(), 'idle');
+  assert.deepEqual(h.to('c1'), [
+    { type: 'execution_response', execution_id: 'a' },
+    { type: 'execution_error', execution_id: 'a', reason: 'timeout', message: TIMEOUT_MESSAGE, code: 'AQ_RUN_TIMEOUT' },
+  ]);
+  h.submit('c1', 'a');
+  assert.deepEqual(h.brief('c1').slice(-2), ['execution_response:a', 'execution_error:a'], 'a repeated id gets the same outcome');
+});
+
+test('each run gets the whole maximum run time: the timer restarts with the next run', () => {
+  const h = harness({ maxRunTimeMs: 5000 });
+  h.submit('c1', 'a');
+  h.submit('c2', 'b');
+  h.clock.increment(3000);
+  h.run('a').finish({ status: 'succeeded' });
+  h.clock.increment(4000);
+  assert.equal(h.run('b').cancelRequested, false, 'b has run 4 s of its 5');
+  h.clock.increment(1000);
+  assert.equal(h.run('b').cancelRequested, true);
+  assert.deepEqual(h.brief('c1'), ['execution_response:a', 'execution_succeeded:a']);
+  assert.deepEqual(h.brief('c2'), ['execution_response:b', 'queue_position:b@0', 'execution_error:b']);
+});
+
+test('without a maximum run time nothing is cancelled, however long the run', () => {
+  const h = harness();
+  h.submit('c1', 'a');
+  h.clock.increment(30 * 24 * 3600 * 1000);
+  assert.equal(h.run('a').cancelRequested, false);
+  h.run('a').finish({ status: 'succeeded' });
+  assert.deepEqual(h.brief('c1'), ['execution_response:a', 'execution_succeeded:a']);
+});
+
+test('a run that ends its own way before the timeout cancel takes effect keeps its outcome; the limit holds while draining', () => {
+  const h = harness({ maxRunTimeMs: 5000, cancelFinishes: false, drainTimeoutMs: 60_000 });
+  h.submit('c1', 'a');
+  h.actor.send({ type: 'drain' });
+  h.clock.increment(5000);
+  assert.equal(h.run('a').cancelRequested, true, 'the run time limit applies during a drain');
+  h.run('a').finish({ status: 'succeeded' });
+  assert.equal(h.state(), 'stopped');
+  assert.deepEqual(h.brief('c1'), ['execution_response:a', 'execution_succeeded:a']);
+});
+
+test('a client cancel before the timeout is a cancel; a canceller of a timed-out run is told it finished', () => {
+  const h = harness({ maxRunTimeMs: 5000, cancelFinishes: false });
+  h.submit('c1', 'a');
+  h.clock.increment(5000);
+  h.actor.send({ type: 'cancel.requested', connectionId: 'c2', executionId: 'a' });
+  h.run('a').finish({ status: 'cancelled' });
+  assert.deepEqual(h.to('c1').at(-1), { type: 'execution_error', execution_id: 'a', reason: 'timeout', message: TIMEOUT_MESSAGE, code: 'AQ_RUN_TIMEOUT' });
+  assert.deepEqual(h.brief('c2'), ['execution_error:a']);
+  assert.match((h.to('c2')[0] as { message: string }).message, /finished \(failed\) before it could be cancelled/);
+
+  const k = harness({ maxRunTimeMs: 5000 });
+  k.submit('c1', 'b');
+  k.clock.increment(1000);
+  k.actor.send({ type: 'cancel.requested', connectionId: 'c1', executionId: 'b' });
+  k.clock.increment(10_000);
+  assert.deepEqual(k.brief('c1'), ['execution_response:b', 'cancel_response:b']);
 });

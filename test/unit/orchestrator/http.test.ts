@@ -2,7 +2,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../src/core/log.js';
-import { FailureThrottle } from '../../../src/http/auth.js';
+import { AuthLimiter } from '../../../src/http/auth.js';
 import { createOrchestratorRuntime } from '../../../src/orchestrator/runtime.js';
 import { createOrchestratorApp } from '../../../src/orchestrator/server.js';
 import { DEFAULT_SETTINGS, pipeline } from './harness.js';
@@ -18,7 +18,7 @@ function setup(t: TestContext) {
   t.after(() => runtime.shutdown()); // its timers end with it
   const app = createOrchestratorApp({
     clientApiKey: 'client-key', executorSecret: 'executor-secret', tls: null, version: '9.9.9', log: silentLogger(), runtime,
-    throttle: new FailureThrottle({ freeFailures: 1000 }),
+    limiter: new AuthLimiter({ freeFailures: 1000 }),
   });
   return { runtime, app, tick: (ms: number) => { now += ms; } };
 }
