@@ -49,6 +49,8 @@ const FILES: Record<string, string> = {
   d: 'd-shared-stage.yml',
   e: 'e-show.yml',
 };
+/** Not a workload: an empty pipeline, for what starting each process costs. */
+const STARTUP = '0-startup.yml';
 const SELECTED = (flag('workloads') ?? Object.keys(FILES).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 
 /** The targets: aqueducts at most this many times DuckDB's wall time and peak memory, Polars at least this many times slower. */
@@ -88,7 +90,7 @@ async function runWorkload(w: Workload, engines: Engine[], ctx: { data: string; 
       await mkdir(out, { recursive: true });
       const cmd = await command(engine, w, { data: ctx.data, out, scratch: ctx.work, polars: ctx.polars });
       runs[engine].push(await measure(cmd, { cwd: ROOT, scratch: ctx.work, env: { POLARS_MAX_THREADS: String(os.availableParallelism()) } }));
-      if (round === 0) sums[engine] = await verify(path.join(out, w.output.rel), w.output.directory);
+      if (round === 0 && w.output) sums[engine] = await verify(path.join(out, w.output.rel), w.output.directory);
     }
     console.log(`  ${w.id} round ${round + 1}: ${engines.map((e) => `${e} ${secs(runs[e][round]!.wall)} ${mib(runs[e][round]!.peak)}`).join(', ')}`);
   }
@@ -98,8 +100,8 @@ async function runWorkload(w: Workload, engines: Engine[], ctx: { data: string; 
 /** Why the engines' outputs differ (one line per engine), or null when they agree. */
 function disagreement(r: Result): string | null {
   const entries = Object.entries(r.sums) as Array<[Engine, Checksum]>;
-  const [, ref] = entries[0]!;
-  if (entries.every(([, c]) => c.rows === ref.rows && c.hash === ref.hash)) return null;
+  const ref = entries[0]?.[1];
+  if (!ref || entries.every(([, c]) => c.rows === ref.rows && c.hash === ref.hash)) return null;
   return entries.map(([e, c]) => `  ${e}: ${c.rows} rows, checksum ${c.hash}, columns ${c.columns}`).join('\n');
 }
 
@@ -122,7 +124,7 @@ async function childBenchmark(file: string, extra: string[]): Promise<Record<str
   }
 }
 
-function report(results: Result[], engines: Engine[]): boolean {
+function report(startup: Result, results: Result[], engines: Engine[]): boolean {
   const hasPolars = engines.includes('polars');
   console.log(`\nMedians of ${ROUNDS} rounds. Wall: the whole process, from spawn to exit. Memory: peak resident set of the process (${MEMORY_METHOD === 'time' ? 'GNU time, maximum RSS' : 'VmHWM sampled every 10 ms'}).\n`);
   const head = ['workload', 'aqueducts', 'DuckDB alone', ...(hasPolars ? ['Polars lazy'] : []), 'wall ÷ DuckDB', 'memory ÷ DuckDB', ...(hasPolars ? ['Polars wall ÷ aqueducts wall'] : []), 'output rows', 'results agree'];
@@ -130,17 +132,18 @@ function report(results: Result[], engines: Engine[]): boolean {
   console.log(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
   let allMet = true;
   const verdicts: string[] = [];
+  const m = (r: Result, e: Engine) => ({ wall: median(r.runs[e].map((v) => v.wall)), peak: median(r.runs[e].map((v) => v.peak)) });
+  const cell = (v: { wall: number; peak: number }) => `${secs(v.wall)}, ${mib(v.peak)}`;
+  console.log(`| start-up: ${startup.w.file} (nothing to do; no target) | ${engines.map((e) => cell(m(startup, e))).join(' | ')} |${' |'.repeat(head.length - 1 - engines.length)}`);
   for (const r of results) {
-    const m = (e: Engine) => ({ wall: median(r.runs[e].map((v) => v.wall)), peak: median(r.runs[e].map((v) => v.peak)) });
-    const a = m('aqueducts');
-    const d = m('duckdb');
+    const a = m(r, 'aqueducts');
+    const d = m(r, 'duckdb');
     const wall = a.wall / d.wall;
     const mem = a.peak / d.peak;
-    const cell = (v: { wall: number; peak: number }) => `${secs(v.wall)}, ${mib(v.peak)}`;
     const row = [`${r.w.id}: ${r.w.file}`, cell(a), cell(d)];
     let speed = Number.NaN;
     if (hasPolars) {
-      const p = m('polars');
+      const p = m(r, 'polars');
       speed = p.wall / a.wall;
       row.push(cell(p));
     }
@@ -195,16 +198,17 @@ async function main(): Promise<void> {
     console.log(`Outputs in ${work}; ${ROUNDS} rounds per workload.\n`);
 
     const verify = (target: string, directory: boolean) => checksum(conn, target, directory);
+    const ctx = { data: data.dir, work, polars };
+    const startup = await runWorkload(await loadWorkload(STARTUP, data.dir, path.join(work, 'OUT')), engines, ctx, verify);
     const results: Result[] = [];
     for (const id of SELECTED) {
       const w = await loadWorkload(FILES[id]!, data.dir, path.join(work, 'OUT'));
       // Each engine writes below its own directory: the pipeline's ${out} is set per engine.
-      const result = await runWorkload(w, engines, { data: data.dir, work, polars }, verify);
-      results.push(result);
+      results.push(await runWorkload(w, engines, ctx, verify));
     }
-    const allMet = report(results, engines);
+    const allMet = report(startup, results, engines);
     const differ = results.filter((r) => disagreement(r) !== null).map((r) => r.w.id);
-    console.log(`\nAll targets ${allMet ? 'met' : 'NOT met'}.${differ.length ? ` ERROR: the outputs differ for workload ${differ.join(', ')} (see above).` : ' The three engines wrote the same results (row counts and checksums) for every workload.'}`);
+    console.log(`\nAll targets ${allMet ? 'met' : 'NOT met'}.${differ.length ? ` ERROR: the outputs differ for workload ${differ.join(', ')} (see above).` : ` The ${engines.length} engines wrote the same results (row counts and checksums) for every workload.`}`);
     if (differ.length) process.exitCode = 1;
     if (!SKIP_EXECUTOR) await executorFigures();
   } finally {

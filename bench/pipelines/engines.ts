@@ -67,16 +67,15 @@ export interface Workload {
   id: string;
   file: string;
   pipeline: Pipeline;
-  /** What the destination writes, below the output directory: a file, or a directory with its partition columns. */
-  output: { rel: string; directory: boolean; partitions: string[] };
-  /** Whether a stage shows rows (its output goes to stdout). */
-  shows: boolean;
+  /** What the destination writes, below the output directory: a file, or a directory with its partition columns; null without a destination. */
+  output: { rel: string; directory: boolean; partitions: string[] } | null;
 }
 
 export async function loadWorkload(file: string, data: string, out: string): Promise<Workload> {
   const { pipeline } = await loadPipelineFile(path.join(HERE, file), { data, out }, { cwd: ROOT });
   const dest = pipeline.destination;
-  if (dest?.type !== 'file') throw new Error(`${file}: the benchmark's pipelines write a file destination`);
+  if (dest === null) return { id: file[0]!, file, pipeline, output: null };
+  if (dest.type !== 'file') throw new Error(`${file}: the benchmark's pipelines write a file destination`);
   const target = locationToPath(dest.location);
   if (target === null || !target.startsWith(out)) throw new Error(`${file}: the destination must be below \${out}`);
   const directory = !dest.single_file || dest.partition_columns.length > 0;
@@ -85,7 +84,6 @@ export async function loadWorkload(file: string, data: string, out: string): Pro
     file,
     pipeline,
     output: { rel: path.relative(out, target), directory, partitions: dest.partition_columns },
-    shows: pipeline.stages.flat().some((s) => s.show !== null),
   };
 }
 
@@ -114,7 +112,8 @@ export function duckdbSteps(w: Workload, out: string): Array<{ sql: string } | {
       ctes.push(`${ident(s.name)} AS (${s.query})`);
     }
   }
-  const last = stages.at(-1)!;
+  const last = stages.at(-1);
+  if (!last || !w.output) return steps;
   const dest = w.pipeline.destination as Extract<Destination, { type: 'file' }>;
   const options = [...copyOptions('destination', dest.format).options];
   if (w.output.partitions.length) options.push(`PARTITION_BY (${w.output.partitions.map(ident).join(', ')})`);
