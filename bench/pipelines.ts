@@ -17,8 +17,10 @@
  * benchmarks run as child processes.
  *
  *   node --import tsx bench/pipelines.ts [--rows=20000000] [--rounds=5] [--workloads=a,b,c,d,e]
- *                                        [--skip-polars] [--skip-executor] [--cache=<dir>]
+ *                                        [--skip-polars] [--skip-executor] [--duckdb-tables] [--cache=<dir>]
  *
+ * DuckDB alone runs a pipeline's stages as CTEs of one COPY; with --duckdb-tables, each stage as
+ * a temporary table, as the executor materialises them (to tell that design's cost from the rest).
  * Needs `npm run build` (the CLI runs from dist/). The dataset is generated once into the cache
  * folder (default `$XDG_CACHE_HOME/aqueducts-executor/bench-pipelines`, else `~/.cache/...`);
  * nodejs-polars is installed into `<cache root>/aqueducts-executor/bench-polars-<version>`.
@@ -40,6 +42,8 @@ const ROWS = Number(flag('rows') ?? 20_000_000);
 const ROUNDS = Number(flag('rounds') ?? 5);
 const SKIP_POLARS = args.includes('--skip-polars');
 const SKIP_EXECUTOR = args.includes('--skip-executor');
+/** DuckDB alone materialises every stage as a temporary table, as the executor does (default: CTEs of one statement). */
+const DUCKDB_TABLES = args.includes('--duckdb-tables');
 const CACHE_ROOT = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'aqueducts-executor');
 const CACHE = flag('cache') ?? path.join(CACHE_ROOT, 'bench-pipelines');
 const FILES: Record<string, string> = {
@@ -79,7 +83,7 @@ interface Result {
   sums: Partial<Record<Engine, Checksum>>;
 }
 
-async function runWorkload(w: Workload, engines: Engine[], ctx: { data: string; work: string; polars: string }, verify: (target: string, directory: boolean) => Promise<Checksum>): Promise<Result> {
+async function runWorkload(w: Workload, engines: Engine[], ctx: { data: string; work: string; polars: string; duckdbTables: boolean }, verify: (target: string, directory: boolean) => Promise<Checksum>): Promise<Result> {
   const runs = { aqueducts: [], duckdb: [], polars: [] } as Record<Engine, Measured[]>;
   const sums: Partial<Record<Engine, Checksum>> = {};
   for (let round = 0; round < ROUNDS; round++) {
@@ -88,7 +92,7 @@ async function runWorkload(w: Workload, engines: Engine[], ctx: { data: string; 
       const out = path.join(ctx.work, engine);
       await rm(out, { recursive: true, force: true });
       await mkdir(out, { recursive: true });
-      const cmd = await command(engine, w, { data: ctx.data, out, scratch: ctx.work, polars: ctx.polars });
+      const cmd = await command(engine, w, { ...ctx, out, scratch: ctx.work });
       runs[engine].push(await measure(cmd, { cwd: ROOT, scratch: ctx.work, env: { POLARS_MAX_THREADS: String(os.availableParallelism()) } }));
       if (round === 0 && w.output) sums[engine] = await verify(path.join(out, w.output.rel), w.output.directory);
     }
@@ -195,10 +199,11 @@ async function main(): Promise<void> {
     const polars = SKIP_POLARS ? '' : await ensurePolars(path.join(CACHE_ROOT, `bench-polars-${POLARS_VERSION}`), console.log);
     // Read every input once (untimed), so that no engine pays for a cold page cache.
     for (const f of files) await pipeline(createReadStream(path.join(data.dir, f)), new Writable({ write: (_c, _e, done) => done() }));
+    console.log(`DuckDB alone runs the stages ${DUCKDB_TABLES ? 'each as a temporary table (--duckdb-tables), as the executor does' : 'as CTEs of one COPY statement'}.`);
     console.log(`Outputs in ${work}; ${ROUNDS} rounds per workload.\n`);
 
     const verify = (target: string, directory: boolean) => checksum(conn, target, directory);
-    const ctx = { data: data.dir, work, polars };
+    const ctx = { data: data.dir, work, polars, duckdbTables: DUCKDB_TABLES };
     const startup = await runWorkload(await loadWorkload(STARTUP, data.dir, path.join(work, 'OUT')), engines, ctx, verify);
     const results: Result[] = [];
     for (const id of SELECTED) {

@@ -91,9 +91,10 @@ export async function loadWorkload(file: string, data: string, out: string): Pro
  * The pipeline as DuckDB alone would run it: each source a view over read_csv / read_parquet,
  * the stages as common table expressions of one COPY statement (a stage with `show` becomes a
  * temporary table, printed, so that it is computed once), and the COPY options the project's file
- * destination uses for the destination's format (src/destinations/file-options.ts).
+ * destination uses for the destination's format (src/destinations/file-options.ts). With
+ * `tables`, every stage becomes a temporary table, as the executor materialises its stages.
  */
-export function duckdbSteps(w: Workload, out: string): Array<{ sql: string } | { print: string }> {
+export function duckdbSteps(w: Workload, out: string, tables = false): Array<{ sql: string } | { print: string }> {
   const steps: Array<{ sql: string } | { print: string }> = [];
   for (const s of w.pipeline.sources) {
     if (s.type !== 'file') throw new Error(`${w.file}: the benchmark's pipelines read file sources`);
@@ -105,9 +106,9 @@ export function duckdbSteps(w: Workload, out: string): Array<{ sql: string } | {
   const withCtes = (query: string) => (ctes.length ? `WITH ${ctes.join(', ')} ${query}` : query);
   const stages = w.pipeline.stages.flat();
   for (const s of stages) {
-    if (s.show !== null) {
+    if (s.show !== null || tables) {
       steps.push({ sql: `CREATE TEMP TABLE ${ident(s.name)} AS ${withCtes(s.query)}` });
-      steps.push({ print: `SELECT * FROM ${ident(s.name)} LIMIT ${s.show === 0 ? 500 : s.show}` });
+      if (s.show !== null) steps.push({ print: `SELECT * FROM ${ident(s.name)} LIMIT ${s.show === 0 ? 500 : s.show}` });
     } else if (s !== stages.at(-1)) {
       ctes.push(`${ident(s.name)} AS (${s.query})`);
     }
@@ -118,18 +119,18 @@ export function duckdbSteps(w: Workload, out: string): Array<{ sql: string } | {
   const options = [...copyOptions('destination', dest.format).options];
   if (w.output.partitions.length) options.push(`PARTITION_BY (${w.output.partitions.map(ident).join(', ')})`);
   else if (w.output.directory) options.push('PER_THREAD_OUTPUT true');
-  const select = last.show !== null ? ident(last.name) : `(${withCtes(last.query)})`;
+  const select = last.show !== null || tables ? ident(last.name) : `(${withCtes(last.query)})`;
   steps.push({ sql: `COPY ${select} TO ${quote(path.join(out, w.output.rel))} (${options.join(', ')})` });
   return steps;
 }
 
 /** The command line of one engine for one workload (its job file written into `scratch`). */
-export async function command(engine: Engine, w: Workload, ctx: { data: string; out: string; scratch: string; polars: string }): Promise<string[]> {
+export async function command(engine: Engine, w: Workload, ctx: { data: string; out: string; scratch: string; polars: string; duckdbTables: boolean }): Promise<string[]> {
   if (engine === 'aqueducts') return [process.execPath, CLI, 'run', '--file', path.join(HERE, w.file), '-p', `data=${ctx.data}`, '-p', `out=${ctx.out}`];
   const job = path.join(ctx.scratch, `${engine}-${w.id}.json`);
   const show = w.pipeline.stages.flat().find((s) => s.show !== null)?.show ?? 0;
   const content = engine === 'duckdb'
-    ? { steps: duckdbSteps(w, ctx.out) }
+    ? { steps: duckdbSteps(w, ctx.out, ctx.duckdbTables) }
     : { polars: ctx.polars, workload: w.id, data: ctx.data, out: ctx.out, show };
   await writeFile(job, JSON.stringify(content));
   return [process.execPath, path.join(HERE, `${engine}-child.mjs`), job];
