@@ -170,26 +170,28 @@ test('managed: SIGTERM mid-run sends draining, finishes the run, closes with 100
   }
 });
 
-test('managed: during a CPU-heavy stage of over a minute, pings keep arriving every 10 s (±2 s)', { timeout: 180_000 }, async () => {
+test('managed: pings keep reaching the orchestrator while a CPU-heavy stage runs', { timeout: 120_000 }, async () => {
+  // Only that they arrive while the stage runs: their cadence is tested with a simulated clock
+  // (test/unit/machines/orchestrator-connection.machine.test.ts).
   const orch = await scriptedOrchestrator();
   const ex = await startExecutor(['--mode', 'managed', '--orchestrator-url', `ws://127.0.0.1:${orch.port}/ws/executor/register`, '--api-key', SECRET]);
   try {
     await orch.until((fs) => fs.some((f) => f.type === 'register_executor'));
     const s = orch.sessions[0]!;
-    const pings: number[] = [];
-    s.ws.on('ping', () => pings.push(Date.now()));
     const id = 'ae1d2c3b-4a59-4687-9abc-def012345678';
     s.ws.send(JSON.stringify({ type: 'execution_request', execution_id: id, pipeline: wire(`sources: []
 stages: [[{ name: heavy, query: "SELECT count(*) FROM range(100000000000) t(x) WHERE md5(x::VARCHAR) LIKE 'fffff%'" }]]`) }));
     await orch.until((fs) => fs.some((f) => f.type === 'progress_update' && (f.event as { type: string }).type === 'stage_started'));
-    const start = Date.now();
-    while (Date.now() - start < 65_000) await new Promise((r) => setTimeout(r, 1000));
-    // the stage is still running: no outcome yet
-    assert.ok(!orch.frames().some((f) => f.execution_id === id && ['execution_succeeded', 'execution_error'].includes(String(f.type))));
-    const during = pings.filter((t) => t >= start);
-    assert.ok(during.length >= 6, `pings during the stage: ${during.length}`);
-    const gaps = during.slice(1).map((t, i) => t - during[i]!);
-    for (const g of gaps) assert.ok(g >= 8000 && g <= 12000, `ping gaps: ${gaps.join(', ')}`);
+    // two pings after the stage started: at least one whole ping interval passed inside the stage
+    // (the wait is bounded so that the executor is stopped below even when no ping comes)
+    await new Promise<void>((resolve, reject) => {
+      let pings = 0;
+      const giveUp = setTimeout(() => reject(new Error(`${pings} ping(s) in 60 s of the stage`)), 60_000);
+      s.ws.on('ping', () => { if (++pings === 2) { clearTimeout(giveUp); resolve(); } });
+    });
+    const outcomes = orch.frames().filter((f) => f.execution_id === id && ['execution_succeeded', 'execution_error'].includes(String(f.type)));
+    assert.deepEqual(outcomes, [], 'the stage is still running');
+    assert.equal(orch.sessions.length, 1, 'the link stayed up');
   } finally {
     await ex.stop();
     await orch.close();

@@ -43,6 +43,8 @@ export interface PgServer {
   waitForQuery(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Waits until no other client session is connected. */
   waitForNoSessions(timeoutMs?: number): Promise<void>;
+  /** The server's log (its stderr) so far. */
+  serverLog(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -179,6 +181,7 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<PgSer
         }
         throw new Error(`sessions still connected after ${timeoutMs} ms: ${JSON.stringify(last)}`);
       },
+      serverLog: () => readFile(log, 'utf8').catch(() => ''),
       stop: async () => {
         process.removeListener('exit', killOnExit);
         const p = proc!;

@@ -91,7 +91,8 @@ test('aqueducts run through the orchestrator when the executor is lost: a clear 
   const running = cli(['run', '--executor', orch.url, '--file', file, '-p', 'month=feb']);
   const req = await ex.request(0);
   ex.play(successScript(req.execution_id).slice(0, 2));
-  await new Promise((r) => setTimeout(r, 200));
+  // cut once the orchestrator has the run under way (a debug line; RUST_LOG is debug)
+  await orch.waitForLog((l) => l.msg === 'execution state' && l.execution_id === req.execution_id && l.to === 'running', 30_000);
   ex.terminate();
   const { code, stderr } = await running;
   assert.equal(code, 1);

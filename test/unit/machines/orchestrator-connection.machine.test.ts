@@ -65,6 +65,23 @@ test('pings every 10 s; 30 s without any frame is a dead link; any frame keeps i
   assert.equal(h.links[0]!.stopped, true, 'the dead socket is closed');
 });
 
+test('during a run lasting over a minute, a ping goes out every 10 s, whatever is sent or received meanwhile', () => {
+  const h = harness();
+  h.register();
+  h.actor.send({ type: 'outbound', message: { type: 'executor_status', executor_id: 'ex-1', state: 'busy', execution_id: 'e', queue_length: 0 } });
+  const pingsAt: number[] = [];
+  for (let t = 500; t <= 65_000; t += 500) {
+    h.clock.increment(500);
+    h.actor.send({ type: 'outbound', message: progress(t) }); // the run keeps reporting
+    if (t % 3_000 === 0) h.link().emit({ type: 'link.activity' }); // the orchestrator's pings and frames
+    const pings = h.link().commands.filter((c) => c.type === 'ping').length;
+    if (pings > pingsAt.length) pingsAt.push(t);
+  }
+  assert.deepEqual(pingsAt, [10_000, 20_000, 30_000, 40_000, 50_000, 60_000]);
+  assert.equal(h.links.length, 1, 'the same link all along');
+  assert.match(h.value(), /"session":"registered"/);
+});
+
 test('backoff is full jitter within [0, min(30 s, 0.5 s × 2^attempt)) and resets after registration', () => {
   for (let attempt = 0; attempt < 12; attempt++) {
     const ceiling = Math.min(30_000, 500 * 2 ** attempt);
