@@ -6,7 +6,8 @@
  *   for text whose secrets are not known in advance (driver and network errors);
  * - `Redactor`: the exact values a component was configured with (raw, URL-encoded and
  *   base64-decoded forms, the parts of connection strings and service-account JSON), plus the
- *   shapes above and those SDKs echo (signed URL parameters, Authorization headers, PEM keys);
+ *   shapes above and those SDKs echo (signed URL parameters, Authorization headers, `Bearer`
+ *   tokens, PEM keys); a secret spanning lines is also removed line by line;
  * - `redactQuoted(message, secrets)`: configuration errors, where a value appears only quoted, so
  *   a secret is replaced inside quotes and the fixed text is left alone (a one-letter secret must
  *   not garble the message).
@@ -43,12 +44,16 @@ export class Redactor {
     return redactSecrets(out)
       .replace(/([?&](?:sig|se|sv|sp|st|skoid|sktid|skt|ske|sks|skv|srt|ss|spr|sr|signature|x-amz-signature|x-amz-credential|x-amz-security-token|access_token)=)[^&\s'"]*/gi, '$1***')
       .replace(/(authorization["']?\s*[:=]\s*["']?)(bearer |sharedkey |aws4-hmac-sha256 )?[^"'\n,}]*/gi, '$1$2***')
+      .replace(/\bBearer [^\s"',;]+/g, 'Bearer ***')
       .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '***');
   }
 }
 
 function variants(secret: string): string[] {
   const out = [secret, encodeURIComponent(secret)];
+  // A secret with a line break (a token pasted from a file keeps its newline) is echoed cut at the
+  // break, e.g. "Bearer <token>\n is not a legal HTTP header value", whose first line is kept.
+  if (/[\r\n]/.test(secret)) out.push(secret.trim(), ...secret.split(/\r?\n|\r/).map((l) => l.trim()));
   try {
     out.push(decodeURIComponent(secret));
   } catch {

@@ -1,8 +1,10 @@
 /**
  * The real executor's lifecycle: queueing, cancellation from other connections, submitter
- * disconnect, draining on SIGTERM, TLS. No partial destination is ever left behind.
+ * disconnect, draining on SIGTERM, TLS. No partial destination is ever left behind. Runs that
+ * must still be running when the test acts either run until cancelled or wait at a gate the test
+ * opens (test/support/run-gate.ts), so a fast machine cannot finish them first.
  */
-import { test } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -11,15 +13,27 @@ import { loadPipelineText } from '../../src/pipeline/load.js';
 import { serializeAqueduct } from '../../src/pipeline/serialize.js';
 import { tempDir } from '../support/engine.js';
 import { Client, startExecutor, waitForLog } from '../support/executor.js';
+import { startPostgres, type PgServer } from '../support/postgres.js';
+import { closedGate, ENDLESS_STAGE, type RunGate } from '../support/run-gate.js';
 
 function wire(yaml: string): unknown {
   return JSON.parse(serializeAqueduct(loadPipelineText(yaml, 'yaml', {}, { cwd: '/tmp' }).pipeline));
 }
 
-/** A run that takes a while (seconds) unless cancelled, writing to `dir/out.csv`. */
-const slow = (dir: string, rows = 400_000_000) => wire(`sources: []
-stages: [[{ name: slow, query: "SELECT count(*) AS c FROM range(${rows}) t(x) WHERE md5(x::VARCHAR) LIKE 'fffff%'" }]]
-destination: { type: file, name: out, location: ${dir}/out.csv, format: { type: csv, options: {} } }`);
+let pg: PgServer;
+before(async () => { pg = await startPostgres(); });
+after(async () => { await pg?.stop(); });
+
+const destination = (dir: string) => ({ type: 'file', name: 'out', location: `${dir}/out.csv`, format: { type: 'csv', options: {} } });
+
+/** A run that only ends by being cancelled, writing to `dir/out.csv`. */
+const endless = (dir: string) => ({ sources: [], stages: [[ENDLESS_STAGE]], destination: destination(dir) });
+
+/** A run that waits at `gate` until the test opens it, then writes `dir/out.csv`. */
+const gated = (dir: string, gate: RunGate) => ({ sources: [gate.source], stages: [[{ name: 'g', query: 'SELECT opened FROM gate' }]], destination: destination(dir) });
+
+/** Whether the execution has ended, as far as the client has heard. */
+const ended = (c: Client, id: string) => c.about(id).some((m) => ['execution_succeeded', 'execution_error', 'cancel_response'].includes(m.type));
 
 const quick = (dir: string, name = 'quick.csv') => wire(`sources: []
 stages: [[{ name: q, query: "SELECT 42 AS answer" }]]
@@ -31,12 +45,16 @@ test('a second client is queued at position 0 and runs after the first; never tw
   try {
     const a = await Client.connect(ex.wsUrl);
     const b = await Client.connect(ex.wsUrl);
-    a.send({ type: 'execution_request', pipeline: slow(dir, 30_000_000) });
+    const gate = await closedGate(pg);
+    a.send({ type: 'execution_request', pipeline: gated(dir, gate) });
     const idA = await a.responseId();
+    await gate.waitUntilBlocked();
     b.send({ type: 'execution_request', pipeline: quick(dir) });
     const idB = await b.responseId();
     await b.until((ms) => ms.some((m) => m.type === 'queue_position'));
     assert.deepEqual(b.messages.slice(0, 2), [{ type: 'execution_response', execution_id: idB }, { type: 'queue_position', execution_id: idB, position: 0 }]);
+    assert.ok(!ended(a, idA) && !b.about(idB).some((m) => m.type === 'progress_update'), 'A still runs, B waits');
+    await gate.open();
     assert.equal((await a.terminal(idA)).type, 'execution_succeeded');
     assert.equal((await b.terminal(idB)).type, 'execution_succeeded');
     const aDone = a.messages.findIndex((m) => m.type === 'execution_succeeded');
@@ -58,7 +76,7 @@ test('cancel from another connection while running and while queued; no partial 
     const a = await Client.connect(ex.wsUrl);
     const b = await Client.connect(ex.wsUrl);
     const admin = await Client.connect(ex.wsUrl);
-    a.send({ type: 'execution_request', pipeline: slow(dir) });
+    a.send({ type: 'execution_request', pipeline: endless(dir) });
     const idA = await a.responseId();
     b.send({ type: 'execution_request', pipeline: quick(dir) });
     const idB = await b.responseId();
@@ -90,7 +108,7 @@ test('when the submitter disconnects, its running execution is cancelled and lea
   try {
     const watcher = await Client.connect(ex.wsUrl, { v2: true });
     const a = await Client.connect(ex.wsUrl);
-    a.send({ type: 'execution_request', pipeline: slow(dir) });
+    a.send({ type: 'execution_request', pipeline: endless(dir) });
     const id = await a.responseId();
     await a.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
     a.ws.terminate();
@@ -117,9 +135,10 @@ test('SIGTERM drains: health turns 503, new requests are refused, the running ex
   const ex = await startExecutor(['--data-root', dir, '--drain-timeout', '60']);
   try {
     const a = await Client.connect(ex.wsUrl);
-    a.send({ type: 'execution_request', pipeline: slow(dir, 40_000_000) });
+    const gate = await closedGate(pg);
+    a.send({ type: 'execution_request', pipeline: gated(dir, gate) });
     const id = await a.responseId();
-    await a.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
+    await gate.waitUntilBlocked();
     ex.proc.kill('SIGTERM');
     let health = 0;
     for (let i = 0; i < 50 && health !== 503; i++) {
@@ -135,6 +154,8 @@ test('SIGTERM drains: health turns 503, new requests are refused, the running ex
     const refused = late.messages.find((m) => m.type === 'execution_error')!;
     assert.equal(refused.type === 'execution_error' && refused.reason, 'busy');
     assert.match(refused.type === 'execution_error' ? refused.message : '', /draining/);
+    assert.ok(!ended(a, id), 'the run is still waiting at the gate while the executor drains');
+    await gate.open();
     assert.equal((await a.terminal(id, 60000)).type, 'execution_succeeded');
     assert.equal(await ex.exited, 0);
     assert.equal(a.closeCode ?? (await a.closed), 1001);
@@ -149,7 +170,7 @@ test('SIGTERM with a short drain timeout cancels the running execution, then exi
   const ex = await startExecutor(['--data-root', dir, '--drain-timeout', '1']);
   try {
     const a = await Client.connect(ex.wsUrl);
-    a.send({ type: 'execution_request', pipeline: slow(dir) });
+    a.send({ type: 'execution_request', pipeline: endless(dir) });
     const id = await a.responseId();
     await a.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
     ex.proc.kill('SIGTERM');

@@ -2,7 +2,7 @@
  * The real executor process over real WebSockets: health, authentication, the exact message
  * sequence (v1 and v2), malformed input, oversized frames, memory, secrets.
  */
-import { test, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -12,6 +12,8 @@ import { loadPipelineText } from '../../src/pipeline/load.js';
 import { serializeAqueduct } from '../../src/pipeline/serialize.js';
 import { tempDir } from '../support/engine.js';
 import { API_KEY, Client, refusedUpgrade, startExecutor, waitForLog, type ExecutorProcess } from '../support/executor.js';
+import { startPostgres, type PgServer } from '../support/postgres.js';
+import { closedGate } from '../support/run-gate.js';
 
 /** The wire form of a pipeline written in YAML. */
 export function wire(yaml: string, cwd = '/tmp'): unknown {
@@ -22,6 +24,9 @@ let ex: ExecutorProcess;
 // Test outputs go to fresh temporary directories: allowed besides the data root (the checkout).
 const started = startExecutor(['--max-memory', '0.25', '--allow-path', realpathSync(os.tmpdir())]).then((e) => (ex = e));
 after(async () => { await ex?.stop(); });
+let pg: PgServer;
+before(async () => { pg = await startPostgres(); });
+after(async () => { await pg?.stop(); });
 
 test('GET /api/health answers 200 OK with the state and nothing secret', async () => {
   await started;
@@ -122,9 +127,12 @@ destination: { type: file, name: out, location: ${dir}/o.parquet, format: { type
 
 test('malformed JSON and unknown message types never disturb anyone: v2 gets protocol_error, the connection stays open', async () => {
   await started;
+  // the other client's run waits at a gate until the end, so everything below happens during it
+  const gate = await closedGate(pg);
   const other = await Client.connect(ex.wsUrl);
-  other.send({ type: 'execution_request', pipeline: wire(`sources: []\nstages: [[{ name: s, query: "SELECT count(*) AS c FROM range(20000000) t(x) WHERE x % 3 = 0", show: 1 }]]`) });
+  other.send({ type: 'execution_request', pipeline: { sources: [gate.source], stages: [[{ name: 's', query: 'SELECT opened FROM gate', show: 1 }]] } });
   const otherId = await other.responseId();
+  await gate.waitUntilBlocked();
   const c = await Client.connect(ex.wsUrl, { v2: true });
   c.send('{not json');
   c.send({ type: 'launch_missiles' });
@@ -143,6 +151,8 @@ test('malformed JSON and unknown message types never disturb anyone: v2 gets pro
   // the connection still works, and the other client's run completed normally
   c.send({ type: 'cancel_request', execution_id: '11111111-2222-4333-8444-555555555555' });
   await c.until((ms) => ms.some((m) => m.type === 'execution_error' && m.reason === 'unknown_execution'));
+  assert.ok(!other.about(otherId).some((m) => m.type === 'execution_succeeded' || m.type === 'execution_error'), 'the other run is still under way');
+  await gate.open();
   assert.equal((await other.terminal(otherId)).type, 'execution_succeeded');
   const v1 = await Client.connect(ex.wsUrl);
   v1.send('{not json');
@@ -190,10 +200,14 @@ stages:
 test('passwords in connection strings never reach clients or logs', async () => {
   await started;
   const c = await Client.connect(ex.wsUrl);
-  c.send({ type: 'execution_request', pipeline: { sources: [{ type: 'odbc', name: 'db', connection_string: 'Driver={PostgreSQL Unicode};Server=localhost;UID=u;PWD=hunter2-secret;', load_query: 'SELECT 1' }], stages: [[{ name: 's', query: 'SELECT * FROM db' }]] } });
+  // The driver name's brace left open swallows the password, and unixODBC's error quotes the name
+  // with it (shown for the raw error in test/integration/secrets/executor-secrets.test.ts).
+  c.send({ type: 'execution_request', pipeline: { sources: [{ type: 'odbc', name: 'db', connection_string: 'Driver={PostgreSQL Unicode;PWD=hunter2-secret};Server=localhost;UID=u;', load_query: 'SELECT 1' }], stages: [[{ name: 's', query: 'SELECT * FROM db' }]] } });
   const id = await c.responseId();
   const end = await c.terminal(id);
   assert.equal(end.type, 'execution_error');
+  assert.match(end.type === 'execution_error' ? end.message : '', /Can't open lib 'PostgreSQL Unicode;PWD=\*\*\*/);
+  await waitForLog(ex, (l) => l.msg === 'execution failed' && l.execution_id === id);
   assert.doesNotMatch(JSON.stringify(c.messages), /hunter2/);
   assert.doesNotMatch(ex.stderr(), /hunter2/);
   c.close();

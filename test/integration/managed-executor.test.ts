@@ -3,7 +3,7 @@
  * test that plays the orchestrator's side of docs/protocol.md), reached through a TCP proxy the test
  * can cut. Fleet tests with the real orchestrator are in test/integration/fleet.
  */
-import { test } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
@@ -12,6 +12,8 @@ import { loadPipelineText } from '../../src/pipeline/load.js';
 import { serializeAqueduct } from '../../src/pipeline/serialize.js';
 import { startExecutor, waitForLog } from '../support/executor.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { startPostgres, type PgServer } from '../support/postgres.js';
+import { closedGate, ENDLESS_STAGE, type RunGate } from '../support/run-gate.js';
 
 const SECRET = 'fleet-secret-42';
 
@@ -62,10 +64,20 @@ function wire(yaml: string): unknown {
   return JSON.parse(serializeAqueduct(loadPipelineText(yaml, 'yaml', {}, { cwd: '/tmp' }).pipeline));
 }
 
-const SLOWISH = wire(`sources: []
-stages:
-  - - { name: a, query: "SELECT count(*) AS c FROM range(60000000) t(x) WHERE md5(x::VARCHAR) LIKE 'ff%'", show: 1 }
-  - - { name: b, query: "SELECT c * 2 AS d FROM a", show: 1 }`);
+let pg: PgServer;
+before(async () => { pg = await startPostgres(); });
+after(async () => { await pg?.stop(); });
+
+/** A run that only ends by being cancelled. */
+const ENDLESS = { sources: [], stages: [[ENDLESS_STAGE]] };
+
+/** A run of two stages that waits at `gate` (test/support/run-gate.ts) until the test opens it. */
+const gated = (gate: RunGate) => ({ sources: [gate.source], stages: [
+  [{ name: 'a', query: 'SELECT opened AS c FROM gate', show: 1 }],
+  [{ name: 'b', query: 'SELECT c * 2 AS d FROM a', show: 1 }],
+] });
+
+const outcome = (fs: Array<Record<string, unknown>>, id: string) => fs.some((f) => f.execution_id === id && ['execution_succeeded', 'execution_error', 'cancel_response'].includes(String(f.type)));
 
 test('managed: registers with the secret and protocol 2, runs what it is sent, serves only health', async () => {
   const orch = await scriptedOrchestrator();
@@ -86,8 +98,8 @@ test('managed: registers with the secret and protocol 2, runs what it is sent, s
     assert.ok(types.includes('stage_output') && types.includes('progress_update'));
     assert.ok(s.frames.some((f) => f.type === 'executor_status' && f.state === 'busy' && f.execution_id === id));
     // a second request while busy is refused with reason busy (queue size 0 in managed mode)
-    s.ws.send(JSON.stringify({ type: 'execution_request', execution_id: '6e1d2c3b-4a59-4687-9abc-def012345678', pipeline: SLOWISH }));
-    s.ws.send(JSON.stringify({ type: 'execution_request', execution_id: '7e1d2c3b-4a59-4687-9abc-def012345678', pipeline: SLOWISH }));
+    s.ws.send(JSON.stringify({ type: 'execution_request', execution_id: '6e1d2c3b-4a59-4687-9abc-def012345678', pipeline: ENDLESS }));
+    s.ws.send(JSON.stringify({ type: 'execution_request', execution_id: '7e1d2c3b-4a59-4687-9abc-def012345678', pipeline: ENDLESS }));
     await orch.until((fs) => fs.some((f) => f.type === 'execution_error' && f.execution_id === '7e1d2c3b-4a59-4687-9abc-def012345678'));
     assert.equal(orch.frames().find((f) => f.execution_id === '7e1d2c3b-4a59-4687-9abc-def012345678')!.reason, 'busy');
     // only health is served
@@ -108,8 +120,9 @@ test('managed: the link cut mid-run does not cancel the run; it re-registers bus
   try {
     await orch.until((fs) => fs.some((f) => f.type === 'register_executor'));
     const id = '8e1d2c3b-4a59-4687-9abc-def012345678';
-    orch.sessions[0]!.ws.send(JSON.stringify({ type: 'execution_request', execution_id: id, pipeline: SLOWISH }));
-    await orch.until((fs) => fs.some((f) => f.type === 'progress_update' && (f.event as { type: string }).type === 'stage_started'));
+    const gate = await closedGate(pg);
+    orch.sessions[0]!.ws.send(JSON.stringify({ type: 'execution_request', execution_id: id, pipeline: gated(gate) }));
+    await gate.waitUntilBlocked();
     proxy.cut();
     const cutAt = Date.now();
     await new Promise((r) => setTimeout(r, 300));
@@ -117,6 +130,8 @@ test('managed: the link cut mid-run does not cancel the run; it re-registers bus
     await orch.until((fs) => fs.filter((f) => f.type === 'register_executor').length === 2, 40000);
     const again = orch.sessions.at(-1)!.frames[0]!;
     assert.deepEqual([again.type, again.state, again.execution_id], ['register_executor', 'busy', id]);
+    assert.ok(!outcome(orch.frames(), id), 'the run is still waiting at the gate');
+    await gate.open();
     await orch.until((fs) => fs.some((f) => f.type === 'execution_succeeded' && f.execution_id === id), 60000);
     // no cancellation happened, and the backoff respected its bounds (first retry ≤ 0.5 s after the cut + proxy downtime)
     assert.ok(!orch.frames().some((f) => f.type === 'cancel_response'));
@@ -157,10 +172,13 @@ test('managed: SIGTERM mid-run sends draining, finishes the run, closes with 100
     const s = orch.sessions[0]!;
     const closed = new Promise<number>((resolve) => s.ws.on('close', (code) => resolve(code)));
     const id = '9e1d2c3b-4a59-4687-9abc-def012345678';
-    s.ws.send(JSON.stringify({ type: 'execution_request', execution_id: id, pipeline: SLOWISH }));
-    await orch.until((fs) => fs.some((f) => f.type === 'progress_update' && (f.event as { type: string }).type === 'stage_started'));
+    const gate = await closedGate(pg);
+    s.ws.send(JSON.stringify({ type: 'execution_request', execution_id: id, pipeline: gated(gate) }));
+    await gate.waitUntilBlocked();
     ex.proc.kill('SIGTERM');
     await orch.until((fs) => fs.some((f) => f.type === 'executor_status' && f.state === 'draining'));
+    assert.ok(!outcome(orch.frames(), id), 'the run is still waiting at the gate while the executor drains');
+    await gate.open();
     await orch.until((fs) => fs.some((f) => f.type === 'execution_succeeded' && f.execution_id === id), 60000);
     assert.equal(await closed, 1001);
     assert.equal(await ex.exited, 0);

@@ -1,8 +1,10 @@
 /**
  * A managed fleet of REAL processes on loopback: the real orchestrator, real executors in managed
  * mode, real CLI clients. Faults are real too: a TCP proxy cut, SIGKILL, an orchestrator restart.
+ * A fault meant to land mid-run lands while the run waits at a gate the test opens afterwards, or
+ * on a run that only ends by being cancelled (test/support/run-gate.ts), whatever the machine's speed.
  */
-import { test } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -13,7 +15,8 @@ import { tempDir } from '../../support/engine.js';
 import { CLI_BIN, Client, startExecutor, waitForLog, type ExecutorProcess } from '../../support/executor.js';
 import { CLIENT_KEY, EXECUTOR_SECRET, startOrchestrator, type OrchestratorProcess } from '../../support/orchestrator.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
-import { freePort } from '../../support/postgres.js';
+import { freePort, startPostgres, type PgServer } from '../../support/postgres.js';
+import { closedGate, ENDLESS_STAGE } from '../../support/run-gate.js';
 
 function wire(yaml: string): unknown {
   return JSON.parse(serializeAqueduct(loadPipelineText(yaml, 'yaml', {}, { cwd: '/tmp' }).pipeline));
@@ -23,6 +26,13 @@ function wire(yaml: string): unknown {
 const WORK = (rows: number) => `sources: []
 stages: [[{ name: work, query: "SELECT count(*) AS c FROM range(${rows}) t(x) WHERE md5(x::VARCHAR) LIKE 'ff%'", show: 1 }]]
 `;
+
+let pg: PgServer;
+before(async () => { pg = await startPostgres(); });
+after(async () => { await pg?.stop(); });
+
+/** Whether the execution has ended, as far as the client has heard. */
+const ended = (c: Client, id: string) => c.about(id).some((m) => ['execution_succeeded', 'execution_error', 'cancel_response'].includes(m.type));
 
 function managed(orchestratorUrl: string, extra: string[] = [], secret = EXECUTOR_SECRET): Promise<ExecutorProcess> {
   return startExecutor(['--mode', 'managed', '--orchestrator-url', orchestratorUrl, ...extra], { API_KEY: secret });
@@ -92,14 +102,19 @@ test('the executor link cut mid-run and restored: the run goes on and the waitin
   try {
     await until(async () => (await executors(orch)).length === 1, 30000, 'registration');
     const c = await Client.connect(orch.wsUrl, { key: CLIENT_KEY, v2: true });
-    c.send({ type: 'execution_request', pipeline: wire(`sources: []
-stages:
-  - - { name: a, query: "SELECT count(*) AS c FROM range(40000000) t(x) WHERE md5(x::VARCHAR) LIKE 'ff%'", show: 1 }
-  - - { name: b, query: "SELECT c + 1 AS d FROM a", show: 1 }`) });
+    const gate = await closedGate(pg);
+    c.send({ type: 'execution_request', pipeline: { sources: [gate.source], stages: [
+      [{ name: 'a', query: 'SELECT opened AS c FROM gate', show: 1 }],
+      [{ name: 'b', query: 'SELECT c + 1 AS d FROM a', show: 1 }],
+    ] } });
     const id = await c.responseId();
-    await c.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
+    await gate.waitUntilBlocked();
     proxy.cut();
-    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(!ended(c, id), 'the run is under way when the link is cut');
+    // the run goes on while the link is down, and ends before it is restored
+    await gate.open();
+    await waitForLog(ex, (l) => l.msg === 'execution succeeded' && l.execution_id === id, 60000);
+    assert.ok(!ended(c, id), 'the outcome could not cross the cut link');
     proxy.restore();
     assert.equal((await c.terminal(id, 90000)).type, 'execution_succeeded');
     assert.ok(!c.messages.some((m) => m.type === 'cancel_response' || (m.type === 'execution_error')));
@@ -123,7 +138,7 @@ test('an executor killed with SIGKILL mid-run: its execution ends with executor_
   try {
     await until(async () => (await executors(orch)).length === 1, 30000, 'registration');
     const c = await Client.connect(orch.wsUrl, { key: CLIENT_KEY });
-    c.send({ type: 'execution_request', pipeline: wire(WORK(400_000_000)) });
+    c.send({ type: 'execution_request', pipeline: { sources: [], stages: [[ENDLESS_STAGE]] } });
     const id = await c.responseId();
     await c.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
     a.proc.kill('SIGKILL');
@@ -157,12 +172,15 @@ test('the orchestrator restarted: all twenty executors come back, spread out; an
     for (let i = 0; i < 20; i++) fleet.push(await managed(orch.executorUrl));
     await until(async () => (await executors(orch)).length === 20, 60000, 'twenty registrations');
     const c = await Client.connect(orch.wsUrl, { key: CLIENT_KEY });
-    c.send({ type: 'execution_request', pipeline: wire(WORK(30_000_000)) });
+    const gate = await closedGate(pg);
+    c.send({ type: 'execution_request', pipeline: { sources: [gate.source], stages: [[{ name: 'g', query: 'SELECT opened FROM gate', show: 1 }]] } });
     const id = await c.responseId();
-    await c.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
-    await orch.stop(); // SIGKILL: the orchestrator vanishes
+    await gate.waitUntilBlocked();
+    await orch.stop(); // SIGKILL: the orchestrator vanishes while the run waits at the gate
     await until(() => fleet.some((ex) => ex.logs.some((l) => l.msg === 'execution started' && l.execution_id === id)), 10000, 'the runner\'s log line');
     const runner = fleet.find((ex) => ex.logs.some((l) => l.msg === 'execution started' && l.execution_id === id))!;
+    assert.ok(!runner.logs.some((l) => l.execution_id === id && String(l.msg).startsWith('execution succeeded')), 'the run had not ended when the orchestrator went away');
+    await gate.open();
     await waitForLog(runner, (l) => l.msg === 'execution succeeded' && l.execution_id === id, 120000);
     const restartAt = Date.now();
     orch = await startOrchestrator(bind);
@@ -199,10 +217,14 @@ test('SIGTERM drains a managed executor mid-run without losing the run', { timeo
   try {
     await until(async () => (await executors(orch)).length === 1, 30000, 'registration');
     const c = await Client.connect(orch.wsUrl, { key: CLIENT_KEY });
-    c.send({ type: 'execution_request', pipeline: wire(WORK(30_000_000)) });
+    const gate = await closedGate(pg);
+    c.send({ type: 'execution_request', pipeline: { sources: [gate.source], stages: [[{ name: 'g', query: 'SELECT opened FROM gate', show: 1 }]] } });
     const id = await c.responseId();
-    await c.until((ms) => ms.some((m) => m.type === 'progress_update' && m.event.type === 'stage_started'));
+    await gate.waitUntilBlocked();
     ex.proc.kill('SIGTERM');
+    await waitForLog(ex, (l) => l.msg === 'draining');
+    assert.ok(!ended(c, id), 'the run is under way while the executor drains');
+    await gate.open();
     assert.equal((await c.terminal(id, 90000)).type, 'execution_succeeded');
     assert.equal(await ex.exited, 0);
     c.close();
