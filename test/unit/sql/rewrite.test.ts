@@ -182,13 +182,11 @@ test('random token soup: no exception, and a second rewrite changes nothing', ()
   }
 });
 
-test('a long select list is rewritten in one scan', () => {
+// Runaway backtracking would not end: the test's time-out stops it (the rewrite takes milliseconds).
+test('a long select list is rewritten in one scan', { timeout: 60_000 }, () => {
   const sql = `SELECT ${Array.from({ length: 300 }, (_, i) => `avg(c${i}) name, c${i} v${i}`).join(', ')} FROM t`;
-  const t0 = performance.now();
   const out = rewriteSql(sql);
   assert.equal(out.split(' AS name').length - 1, 300);
-  // a guard against runaway backtracking (measured in milliseconds), not a speed measurement
-  assert.ok(performance.now() - t0 < 10_000);
 });
 
 describe('parts', () => {
