@@ -66,8 +66,10 @@ test('a wrong API key fails clearly with exit 1', async () => {
   }
 });
 
+// A stage that runs until it is cancelled (10^11 md5 computations), so the run is still running
+// whenever the test acts, on any machine.
 const SLOW = `sources: []
-stages: [[{ name: slow, query: "SELECT count(*) AS c FROM range(400000000) t(x) WHERE md5(x::VARCHAR) LIKE 'fffff%'" }]]
+stages: [[{ name: slow, query: "SELECT count(*) AS c FROM range(100000000000) t(x) WHERE md5(x::VARCHAR) LIKE 'fffff%'" }]]
 destination: { type: file, name: out, location: ./out/slow.csv, format: { type: csv, options: {} } }
 `;
 

@@ -143,6 +143,18 @@ test('a cancelled run leaves no partial output and the previous file untouched',
   const cwd = await tempDir();
   await writeFile(path.join(cwd, 'big.csv'), 'previous\n');
   const ac = new AbortController();
+  // cancel once the write is observably under way: its temporary file is next to the target
+  let sawTemporary = false;
+  const cancelWhenWriting = async () => {
+    while (!ac.signal.aborted) {
+      if ((await readdir(cwd)).some((f) => f.startsWith('.big.csv.aqueducts-'))) {
+        sawTemporary = true;
+        ac.abort();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
   const r = await runYaml(
     `sources: []
 stages: [[{ name: big, query: "SELECT range AS id, md5(range::VARCHAR) AS h FROM range(30000000)" }]]
@@ -150,9 +162,10 @@ destination: { type: file, name: out, location: ./big.csv, format: { type: csv, 
     {
       cwd,
       signal: ac.signal,
-      onProgress: (_p, e) => { if (e.type === 'stage_completed') setTimeout(() => ac.abort(), 300); },
+      onProgress: (_p, e) => { if (e.type === 'stage_completed') void cancelWhenWriting(); },
     },
   );
+  assert.ok(sawTemporary, 'the run was cancelled while writing its temporary file');
   assert.equal(r.outcome.status, 'cancelled');
   assert.deepEqual(await files(cwd), ['big.csv']);
   assert.equal(await readFile(path.join(cwd, 'big.csv'), 'utf8'), 'previous\n');
