@@ -182,7 +182,7 @@ test('SIGTERM with a short drain timeout cancels the running execution, then exi
   }
 });
 
-test('TLS with a self-signed certificate: wss:// and https:// work, the key never crosses in clear', async () => {
+test('TLS with a self-signed certificate: the URL is https://, a pipeline runs over wss://, plain ws:// to the TLS port is refused', async () => {
   const dir = await tempDir();
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');

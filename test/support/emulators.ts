@@ -11,7 +11,7 @@
  * Also raw-SDK helpers to put and inspect objects independently of src/storage.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -21,7 +21,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import https from 'node:https';
+import { BlobServiceClient, StorageSharedKeyCredential, newPipeline, type RequestPolicy, type WebResource } from '@azure/storage-blob';
 import { REPO } from './paths.js';
 import { startFakeGcs, type FakeGcs } from './fake-gcs.js';
 
@@ -183,5 +184,57 @@ export async function startAzurite(): Promise<AzureEmulator> {
       return out.sort();
     },
     stop: () => child.stop(),
+  };
+}
+
+/**
+ * Azurite over HTTPS with `--oauth basic`, the only way it accepts bearer tokens: it checks a
+ * token's audience, issuer prefix and lifetime, not its signature. `cert`/`key` are PEM files;
+ * the returned `service` (shared key) trusts `cert`. The executor under test must trust it too
+ * (NODE_EXTRA_CA_CERTS).
+ */
+export async function startAzuriteHttps(cert: string, key: string): Promise<AzureEmulator> {
+  const child = await startChild(
+    [
+      path.join(REPO, 'node_modules/azurite/dist/src/blob/main.js'),
+      '--skipApiVersionCheck', '--inMemoryPersistence', '--disableTelemetry', '--silent',
+      '--blobHost', '127.0.0.1', '--blobPort', '0', '--cert', cert, '--key', key, '--oauth', 'basic',
+    ],
+    /successfully listens on (https:\/\/127\.0\.0\.1:\d+)/,
+  );
+  const blobUrl = child.match[1]!;
+  const accountUrl = `${blobUrl}/${AZURE_ACCOUNT}`;
+  // Every request of this client goes through an agent that trusts the test certificate.
+  const agent = new https.Agent({ ca: await readFile(cert, 'utf8'), keepAlive: true });
+  const pipeline = newPipeline(new StorageSharedKeyCredential(AZURE_ACCOUNT, AZURE_KEY));
+  pipeline.factories.unshift({
+    create: (next: RequestPolicy): RequestPolicy => ({ sendRequest: (req: WebResource) => next.sendRequest(Object.assign(req, { agent })) }),
+  });
+  const service = new BlobServiceClient(accountUrl, pipeline);
+  return {
+    accountUrl,
+    blobUrl,
+    service,
+    config: { AZURE_STORAGE_ACCOUNT_NAME: AZURE_ACCOUNT, AZURE_STORAGE_ACCOUNT_KEY: AZURE_KEY, AZURE_STORAGE_ENDPOINT: accountUrl },
+    connectionString: `DefaultEndpointsProtocol=https;AccountName=${AZURE_ACCOUNT};AccountKey=${AZURE_KEY};BlobEndpoint=${accountUrl};`,
+    createContainer: async (name) => void (await service.getContainerClient(name).createIfNotExists()),
+    put: async (container, k, body) => {
+      const data = typeof body === 'string' ? Buffer.from(body) : body;
+      await service.getContainerClient(container).getBlockBlobClient(k).upload(data, data.length);
+    },
+    get: async (container, k) => {
+      const blob = service.getContainerClient(container).getBlobClient(k);
+      if (!(await blob.exists())) return null;
+      return blob.downloadToBuffer();
+    },
+    keys: async (container, prefix = '') => {
+      const out: string[] = [];
+      for await (const b of service.getContainerClient(container).listBlobsFlat({ prefix })) out.push(b.name);
+      return out.sort();
+    },
+    stop: async () => {
+      agent.destroy();
+      await child.stop();
+    },
   };
 }

@@ -340,12 +340,44 @@ const aliasAs: Pass = (v) => {
   return aliases.length === 0 ? undefined : v.insertBefore(aliases, 'AS ');
 };
 
+// SELECT 1 AS Day → SELECT 1 AS day --------------------------------------------------------------
+
+/**
+ * DuckDB keeps the case of an unquoted alias that is one of its keywords (`AS Day`, `AS Name`),
+ * even with preserve_identifier_case off; DataFusion lower-cases every unquoted identifier. A
+ * keyword after `AS` is lower-cased, except the type of a `CAST`/`TRY_CAST`.
+ */
+const keywordAliasCase: Pass = (v) => {
+  for (let p = 1; p < v.length; p++) {
+    const t = v.tok(p)!;
+    if (t.kind !== 'word' || t.text === t.text.toLowerCase() || v.word(p - 1) !== 'as' || keywordCategory(t.text) === undefined) continue;
+    if (inCast(v, p - 1)) continue;
+    return v.replace(p, p, t.text.toLowerCase());
+  }
+  return undefined;
+};
+
+/** Whether the token at `p` is directly inside the brackets of a cast(...) or try_cast(...). */
+function inCast(v: TokenView, p: number): boolean {
+  let depth = 0;
+  for (let q = p - 1; q >= 0; q--) {
+    const t = v.tok(q)!;
+    if (t.kind !== 'punct') continue;
+    if (t.text === ')' || t.text === ']' || t.text === '}') depth++;
+    else if (t.text === '(' || t.text === '[' || t.text === '{') {
+      if (depth === 0) return t.text === '(' && (v.word(q - 1) === 'cast' || v.word(q - 1) === 'try_cast');
+      depth--;
+    }
+  }
+  return false;
+}
+
 // ------------------------------------------------------------------------------------------------
 
 /** The passes in the order they run, keyed by rule id (the ids docs/sql.md lists). */
 const PASSES: Readonly<Record<string, Pass>> = {
   overlayCommaForm, namedStruct, arrowCast, jsonGetCast, approxPercentileWithinGroup, firstLastValue,
-  chronoFormats, likeEscape, regexOperators, starExcept, aliasAs,
+  chronoFormats, likeEscape, regexOperators, starExcept, aliasAs, keywordAliasCase,
 };
 
 /** The ids of the rewrite rules, in the order they run. */

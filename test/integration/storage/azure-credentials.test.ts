@@ -1,8 +1,9 @@
 /**
  * The Entra ID token credentials for Azure Blob Storage against a scripted token endpoint (the
- * requests a service principal, workload identity and managed identity make, and their caching).
- * Azurite accepts OAuth tokens only over HTTPS, so the blob requests themselves are covered with
- * keys, SAS and connection strings in the other tests.
+ * requests a service principal, workload identity and managed identity make, and their caching),
+ * and the real executor signing in with one and then reading and writing blobs over HTTPS on
+ * Azurite (`--oauth basic`, which accepts bearer tokens only over HTTPS and checks their audience,
+ * issuer and lifetime).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,12 @@ import {
   tokenCredential,
 } from '../../../src/storage/azure-credentials.js';
 import { tempDir } from '../../support/engine.js';
+import { startTokenIssuer, type TokenIssuer } from '../../support/token-issuer.js';
+import { startAzuriteHttps, type AzureEmulator } from '../../support/emulators.js';
+import { Client, startExecutor } from '../../support/executor.js';
+import { TLS } from '../../support/paths.js';
+import { loadPipelineText } from '../../../src/pipeline/load.js';
+import { serializeAqueduct } from '../../../src/pipeline/serialize.js';
 
 interface Seen {
   method: string;
@@ -101,4 +108,80 @@ test('the chain picks credentials in object_store\'s order', () => {
   assert.equal(tokenCredential({ sasToken: 'sv=1' }), null);
   assert.equal(tokenCredential({ connectionString: 'x' }), null);
   assert.ok(tokenCredential({}) instanceof ManagedIdentityCredential);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Signing in, then blob requests over HTTPS
+
+const CERT = path.join(TLS, 'localhost-cert.pem');
+const KEY = path.join(TLS, 'localhost-key.pem');
+const wire = (yaml: string): unknown => JSON.parse(serializeAqueduct(loadPipelineText(yaml, 'yaml', {}, { cwd: '/tmp' }).pipeline));
+
+/** The executor's environment for a service principal whose tokens come from `issuer`; Azurite's certificate trusted. */
+function principalEnv(azurite: AzureEmulator, issuer: TokenIssuer): Record<string, string> {
+  return {
+    AZURE_STORAGE_ACCOUNT_NAME: 'devstoreaccount1',
+    AZURE_STORAGE_ENDPOINT: azurite.accountUrl,
+    AZURE_TENANT_ID: 'tenant-blob',
+    AZURE_CLIENT_ID: 'client-blob',
+    AZURE_CLIENT_SECRET: 'the-blob-secret',
+    AZURE_AUTHORITY_HOST: issuer.url,
+    NODE_EXTRA_CA_CERTS: CERT,
+  };
+}
+
+const PIPELINE = `
+sources: [{ type: file, name: a, format: { type: csv, options: {} }, location: "az://tok/in/a.csv" }]
+stages: [[{ name: t, query: "SELECT sum(x) AS total, string_agg(y, '' ORDER BY y) AS ys FROM a" }]]
+destination: { type: file, name: out, location: "az://tok/out/t.csv", format: { type: csv, options: {} } }
+`;
+
+test('the executor signs in as a service principal, then reads and writes blobs over HTTPS with the token', async () => {
+  const azurite = await startAzuriteHttps(CERT, KEY);
+  const issuer = await startTokenIssuer(CERT, KEY);
+  const ex = await startExecutor([], principalEnv(azurite, issuer));
+  try {
+    assert.match(azurite.accountUrl, /^https:\/\//);
+    await azurite.createContainer('tok');
+    await azurite.put('tok', 'in/a.csv', 'x,y\n1,a\n2,b\n3,c\n');
+    const c = await Client.connect(ex.wsUrl);
+    c.send({ type: 'execution_request', pipeline: wire(PIPELINE) });
+    const end = await c.terminal(await c.responseId());
+    assert.equal(end.type, 'execution_succeeded', JSON.stringify(end));
+    assert.equal((await azurite.get('tok', 'out/t.csv'))?.toString(), 'total,ys\n6,abc\n');
+    // Every sign-in was the service principal's, over HTTPS, for storage.
+    assert.ok(issuer.requests.length >= 1);
+    for (const r of issuer.requests) {
+      assert.equal(r.url, '/tenant-blob/oauth2/v2.0/token');
+      assert.deepEqual(Object.fromEntries(r.form), { client_id: 'client-blob', client_secret: 'the-blob-secret', scope: 'https://storage.azure.com/.default', grant_type: 'client_credentials' });
+    }
+    assert.ok(!(JSON.stringify(c.messages) + ex.stderr()).includes('the-blob-secret'));
+    c.close();
+  } finally {
+    await ex.stop();
+    await issuer.stop();
+    await azurite.stop();
+  }
+});
+
+test('a token Azurite does not accept (another audience) fails the run naming the destination: the blob requests carry the token', async () => {
+  const azurite = await startAzuriteHttps(CERT, KEY);
+  const issuer = await startTokenIssuer(CERT, KEY, { audience: 'https://vault.azure.net' });
+  const ex = await startExecutor([], principalEnv(azurite, issuer));
+  try {
+    await azurite.createContainer('tok');
+    await azurite.put('tok', 'in/a.csv', 'x,y\n1,a\n');
+    const c = await Client.connect(ex.wsUrl);
+    c.send({ type: 'execution_request', pipeline: wire(PIPELINE) });
+    const end = await c.terminal(await c.responseId());
+    assert.equal(end.type, 'execution_error', JSON.stringify(end));
+    assert.ok(end.type === 'execution_error' && /^destination "out": access denied to az:\/\/tok\/out\/t\.csv\/?: AuthenticationFailed /.test(end.message), JSON.stringify(end));
+    assert.ok(issuer.requests.length >= 1, 'the executor signed in');
+    assert.equal(await azurite.get('tok', 'out/t.csv'), null);
+    c.close();
+  } finally {
+    await ex.stop();
+    await issuer.stop();
+    await azurite.stop();
+  }
 });

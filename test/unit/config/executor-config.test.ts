@@ -8,7 +8,9 @@ import {
 } from '../../../src/config/executor.js';
 import { VERSION } from '../../../src/core/version.js';
 import { connectionCaps, descriptorLimit } from '../../../src/core/descriptors.js';
-import { TLS } from '../../support/paths.js';
+import { pathToFileURL } from 'node:url';
+import { REPO, TLS } from '../../support/paths.js';
+import { reachableTempDir, runUnprivileged } from '../../support/unprivileged.js';
 
 // test/fixtures/tls/config-*.pem: a throwaway self-signed EC certificate for localhost (cert.pem, key.pem), an unrelated
 // key (other-key.pem) and the same key encrypted with a passphrase (encrypted-key.pem). Test use only.
@@ -320,11 +322,27 @@ test('TLS: files that cannot be read are named', () => {
   fails([], { API_KEY: SECRET, TLS_CERT: tmp, TLS_KEY: KEY }, `cannot read TLS_CERT ${JSON.stringify(tmp)}: is a directory`);
 });
 
-test('TLS: an unreadable key file is named', { skip: process.getuid?.() === 0 ? 'running as root: permissions do not apply' : false }, () => {
-  const locked = path.join(tmp, 'locked-key.pem');
+// Permissions do not apply to root: the configuration is loaded by an unprivileged user.
+test('TLS: an unreadable key file is named (loaded as an unprivileged user)', () => {
+  const dir = reachableTempDir('aqueducts-config-locked-');
+  const locked = path.join(dir, 'locked-key.pem');
+  const readable = path.join(dir, 'key.pem');
   writeFileSync(locked, readFileSync(KEY));
+  writeFileSync(readable, readFileSync(KEY));
   chmodSync(locked, 0o000);
-  fails([], { API_KEY: SECRET, TLS_CERT: CERT, TLS_KEY: locked }, `cannot read TLS_KEY ${JSON.stringify(locked)}: permission denied`);
+  chmodSync(readable, 0o644);
+  const script = `
+    import { loadExecutorConfig } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'src/config/executor.ts')).href)};
+    try {
+      const c = loadExecutorConfig([], JSON.parse(process.argv[1]));
+      console.log(JSON.stringify({ tls: c.tls !== null }));
+    } catch (e) {
+      console.log(JSON.stringify({ error: e.constructor.name, message: e.message, exitCode: e.exitCode }));
+    }`;
+  const load = (key: string) => JSON.parse(runUnprivileged(script, [JSON.stringify({ API_KEY: SECRET, TLS_CERT: CERT, TLS_KEY: key })])) as unknown;
+  // The same user reads the key when its mode allows: the refusal below is the file's mode.
+  assert.deepEqual(load(readable), { tls: true });
+  assert.deepEqual(load(locked), { error: 'ConfigError', message: `cannot read TLS_KEY ${JSON.stringify(locked)}: permission denied`, exitCode: 2 });
 });
 
 test('TLS: contents are checked (PEM certificate, unencrypted key, matching pair)', () => {

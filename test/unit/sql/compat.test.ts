@@ -9,12 +9,69 @@ import { INSTANCE_SETTINGS, SESSION_SETTINGS } from '../../../src/engine/sql/set
 import { HASH_UDFS } from '../../../src/engine/sql/udfs.js';
 import { errorOf } from './helpers.js';
 
-const SETTINGS_SQL = `SELECT ${SESSION_SETTINGS.map((s) => `CAST(current_setting('${s.name}') AS VARCHAR)`).join(', ')}`;
-const EXPECTED = SESSION_SETTINGS.map((s) => s.expected);
-
-async function settingsOf(c: DuckDBConnection): Promise<unknown[]> {
-  return (await c.runAndReadAll(SETTINGS_SQL)).getRowsJson()[0]!;
+/**
+ * What each session setting changes, observed in query results: `datafusion` is DataFusion's
+ * result (docs/sql.md, "Session settings"), `duckdb` the value the setting has without the
+ * compatibility layer (TimeZone: a machine zone other than UTC) and `other` the result then.
+ */
+interface Behaviour {
+  duckdb: string;
+  probe: (c: DuckDBConnection) => Promise<unknown>;
+  datafusion: unknown;
+  other: unknown;
 }
+
+const rowsOf = async (c: DuckDBConnection, sql: string) => (await c.runAndReadAll(sql)).getRowsJson();
+
+const BEHAVIOURS: Record<string, Behaviour> = {
+  // TIMESTAMPTZ → DATE and → TIMESTAMP use the session zone: 23:30 UTC stays on the 3rd only in UTC.
+  TimeZone: {
+    duckdb: "'Europe/Berlin'",
+    probe: (c) => rowsOf(c, "SELECT CAST(CAST(TIMESTAMPTZ '2024-01-03 23:30:00+00' AS DATE) AS VARCHAR), CAST(CAST(TIMESTAMPTZ '2024-01-03 23:30:00+00' AS TIMESTAMP) AS VARCHAR)"),
+    datafusion: [['2024-01-03', '2024-01-03 23:30:00']],
+    other: [['2024-01-04', '2024-01-04 00:30:00']],
+  },
+  // Integer / integer truncates toward zero; a decimal operand still divides exactly.
+  integer_division: {
+    duckdb: 'false',
+    probe: (c) => rowsOf(c, 'SELECT 7 / 2, -7 / 2, CAST(7.0 / 2 AS DOUBLE)'),
+    datafusion: [[3, -3, 3.5]],
+    other: [[3.5, -3.5, 3.5]],
+  },
+  // ASC → NULLS LAST, DESC → NULLS FIRST.
+  default_null_order: {
+    duckdb: "'nulls_last'",
+    probe: async (c) => [
+      (await rowsOf(c, 'SELECT x FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x ASC')).map((r) => r[0]),
+      (await rowsOf(c, 'SELECT x FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x DESC')).map((r) => r[0]),
+    ],
+    datafusion: [[1, 2, null], [null, 2, 1]],
+    other: [[1, 2, null], [2, 1, null]],
+  },
+  // Unquoted identifiers are lower-cased, in result columns and in the tables stages create;
+  // quoted ones keep their case.
+  preserve_identifier_case: {
+    duckdb: 'true',
+    probe: async (c) => {
+      const table = `t_${Math.random().toString(36).slice(2)}`;
+      await c.run(`CREATE TEMP TABLE ${table} AS SELECT 1 AS Amount, 2 AS "Quoted"`);
+      const stored = (await c.runAndReadAll(`SELECT * FROM ${table}`)).columnNames();
+      await c.run(`DROP TABLE ${table}`);
+      return [(await c.runAndReadAll('SELECT 1 AS MyCol, 2 AS "Quoted", 3 AS lower_c')).columnNames(), stored];
+    },
+    datafusion: [['mycol', 'Quoted', 'lower_c'], ['amount', 'Quoted']],
+    other: [['MyCol', 'Quoted', 'lower_c'], ['Amount', 'Quoted']],
+  },
+};
+
+/** Every behaviour as observed on `c`, by setting name. */
+async function behaviourOf(c: DuckDBConnection): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, b] of Object.entries(BEHAVIOURS)) out[name] = await b.probe(c);
+  return out;
+}
+
+const DATAFUSION = Object.fromEntries(Object.entries(BEHAVIOURS).map(([name, b]) => [name, b.datafusion]));
 
 async function withInstance(fn: (instance: DuckDBInstance) => Promise<void>, config?: Record<string, string>): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:', config);
@@ -26,43 +83,60 @@ async function withInstance(fn: (instance: DuckDBInstance) => Promise<void>, con
 }
 
 describe('settings', () => {
-  test('are applied to the connection, whatever the machine time zone', () => withInstance(async (instance) => {
+  test('each has a behaviour test', () => {
+    assert.deepEqual(Object.keys(BEHAVIOURS).sort(), SESSION_SETTINGS.map((s) => s.name).sort());
+  });
+
+  test('without them DuckDB answers otherwise; with them, as DataFusion, whatever the machine time zone', () => withInstance(async (instance) => {
     const c = await instance.connect();
     await c.run("SET TimeZone = 'Europe/Berlin'");
+    const other = Object.fromEntries(Object.entries(BEHAVIOURS).map(([name, b]) => [name, b.other]));
+    assert.deepEqual(await behaviourOf(c), other);
     await applySqlCompat(c);
-    assert.deepEqual(await settingsOf(c), EXPECTED);
-    assert.equal((await c.runAndReadAll('SELECT 7 / 2, -7 / 2')).getRowsJson()[0]!.join(), '3,-3');
-    // TIMESTAMPTZ → DATE uses the session zone: 23:30 UTC stays on the 3rd only in UTC
-    assert.equal((await c.runAndReadAll("SELECT CAST(CAST(TIMESTAMPTZ '2024-01-03 23:30:00+00' AS DATE) AS VARCHAR)")).getRowsJson()[0]![0], '2024-01-03');
-    // ASC → NULLS LAST, DESC → NULLS FIRST
-    const order = (dir: string) => c.runAndReadAll(`SELECT x FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x ${dir}`).then((r) => r.getRowsJson().map((row) => row[0]));
-    assert.deepEqual(await order('ASC'), [1, 2, null]);
-    assert.deepEqual(await order('DESC'), [null, 2, 1]);
+    assert.deepEqual(await behaviourOf(c), DATAFUSION);
+  }));
+
+  test('each setting changes its own behaviour only, and applyConnectionCompat puts back what differs', () => withInstance(async (instance) => {
+    const c = await instance.connect();
+    await applySqlCompat(c);
+    for (const [name, b] of Object.entries(BEHAVIOURS)) {
+      await c.run(`SET ${name} = ${b.duckdb}`);
+      assert.deepEqual(await behaviourOf(c), { ...DATAFUSION, [name]: b.other }, name);
+      await applyConnectionCompat(c);
+      assert.deepEqual(await behaviourOf(c), DATAFUSION, name);
+    }
+  }));
+
+  test('identifiers match case-insensitively, and a quoted name is found unquoted (docs/sql.md, differences)', () => withInstance(async (instance) => {
+    const c = await instance.connect();
+    await applySqlCompat(c);
+    await c.run('CREATE TABLE Sales AS SELECT 10 AS Amount, 20 AS "Region"');
+    const r = await c.runAndReadAll('SELECT amount, AMOUNT, Region, region, "amount" FROM SALES');
+    assert.deepEqual(r.columnNames(), ['amount', 'amount', 'Region', 'Region', 'amount']);
+    assert.deepEqual(r.getRowsJson(), [[10, 10, 20, 20, 10]]);
+    // A quoted identifier names the same column in any case: DuckDB's catalog is case-insensitive.
+    assert.deepEqual((await rowsOf(c, 'SELECT "AMOUNT", "region" FROM "sales"')), [[10, 20]]);
   }));
 
   test('hold for connections opened later, also after lock_configuration', () => withInstance(async (instance) => {
     const first = await instance.connect();
+    await first.run("SET GLOBAL TimeZone = 'Europe/Berlin'");
     await applySqlCompat(first);
     const second = await instance.connect();
-    assert.deepEqual(await settingsOf(second), EXPECTED);
+    assert.deepEqual(await behaviourOf(second), DATAFUSION);
     await first.run('SET lock_configuration = true');
     const third = await instance.connect();
     await applyConnectionCompat(third); // must not SET anything: any SET fails now
-    assert.deepEqual(await settingsOf(third), EXPECTED);
+    assert.deepEqual(await behaviourOf(third), DATAFUSION);
+    await assert.rejects(third.run('SET integer_division = false'), /lock/i);
   }));
 
-  test('applyConnectionCompat sets what differs on a connection', () => withInstance(async (instance) => {
+  test('INSTANCE_SETTINGS, given to DuckDBInstance.create, behave as DataFusion (all but TimeZone, set with SQL)', () => withInstance(async (instance) => {
     const c = await instance.connect();
-    await applySqlCompat(c);
-    await c.run('SET integer_division = false');
-    await applyConnectionCompat(c);
-    assert.deepEqual(await settingsOf(c), EXPECTED);
-  }));
-
-  test('INSTANCE_SETTINGS are accepted by DuckDBInstance.create', () => withInstance(async (instance) => {
-    const c = await instance.connect();
-    const r = (await c.runAndReadAll("SELECT current_setting('integer_division'), current_setting('default_null_order')")).getRowsJson()[0];
-    assert.deepEqual(r, [true, 'NULLS_LAST_ON_ASC_FIRST_ON_DESC']);
+    const { TimeZone: _zone, ...rest } = await behaviourOf(c);
+    const { TimeZone: _expectedZone, ...expected } = DATAFUSION;
+    assert.deepEqual(rest, expected);
+    assert.deepEqual(Object.keys(INSTANCE_SETTINGS).sort(), SESSION_SETTINGS.map((s) => s.name).filter((n) => n !== 'TimeZone').sort());
   }, { ...INSTANCE_SETTINGS }));
 });
 
