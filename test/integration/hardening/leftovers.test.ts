@@ -43,7 +43,7 @@ test('a write killed with SIGKILL leaves its temporary output and spill director
     },
   });
   // Killed while the destination is being written: its temporary folder is there.
-  await waitFor(async () => (await readdir(root)).some((f) => /^\.data\.aqueducts-.*\.tmp$/.test(f)), 'the temporary output');
+  await waitFor(async () => (await readdir(root)).some((f) => /^\.data\.aqueducts-.*\.tmp$/.test(f)), 'the temporary output', 240_000);
   ex.proc.kill('SIGKILL');
   await ex.exited;
   const temp = (await readdir(root)).filter((f) => f.startsWith('.data.aqueducts-'));
