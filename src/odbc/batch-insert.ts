@@ -29,11 +29,11 @@ export interface SingleRowInsert {
   placeholders: number;
 }
 
-const SINGLE_ROW_INSERT = /^\s*(INSERT\s+INTO\s[^?;'"]*?\bVALUES)\s*(\(\s*\?(?:\s*,\s*\?)*\s*\))\s*;?\s*$/i;
+const SINGLE_ROW_INSERT = /^\s*(INSERT\s+INTO\s[^?;']*?\bVALUES)\s*(\(\s*\?(?:\s*,\s*\?)*\s*\))\s*;?\s*$/i;
 
 /**
  * The statement as a head and a tuple of `?` when it has exactly that shape (nothing after the
- * tuple: no ON CONFLICT, RETURNING or SELECT; no quotes or `?` in the head), else null.
+ * tuple: no ON CONFLICT, RETURNING or SELECT; no string literal or `?` in the head), else null.
  */
 export function parseSingleRowInsert(sql: string): SingleRowInsert | null {
   const m = SINGLE_ROW_INSERT.exec(sql);
