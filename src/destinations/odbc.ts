@@ -26,7 +26,7 @@ import { quoteIdent } from '../engine/sql-text.js';
 import { openLink, type OdbcLink } from '../odbc/link.js';
 import type { OdbcParam } from '../odbc/driver.js';
 import { odbcFailure } from '../odbc/diagnostics.js';
-import { BatchFailed, batchInserter, parseSingleRowInsert, rowsPerStatement } from '../odbc/batch-insert.js';
+import { BatchFailed, batchInserter, parseSingleRowInsert, rowsPerStatement, type BatchInserter } from '../odbc/batch-insert.js';
 
 type OdbcDestination = Extract<Destination, { type: 'odbc' }>;
 type Report = (level: RunLogLevel, message: string) => void;
@@ -98,17 +98,21 @@ export async function writeOdbcDestination(
     try { await link.conn.rollback(); } catch { /* the connection is closed below; the database rolls back */ }
   };
   let open = false;
+  let writer: Writer | null = null;
   try {
     open = true;
     await begin();
-    const writer = writerFor(link, plan, wire, lastStage);
-    const rows = await rowsOf(async (params) => { await writer.add(params); });
+    writer = writerFor(link, plan, wire, lastStage);
+    const w = writer;
+    const rows = await rowsOf(async (params) => { await w.add(params); });
     await writer.finish();
     if (signal.aborted) throw cancelled();
     await link.call('commit failed', () => link.conn.commit());
     open = false;
     report('debug', `${subject}: wrote ${rows} rows over ODBC in ${writer.statements()} statements`);
   } catch (e) {
+    // A statement still in flight must end before the rollback on the same connection.
+    await writer?.settle();
     if (open) await rollback();
     if (signal.aborted) throw cancelled(e);
     if (e instanceof BatchFailed) throw await explainBatch(link, plan, e, { begin, rollback, rowsOf });
@@ -136,11 +140,7 @@ async function forEachRow(conn: DuckDBConnection, select: string, wire: WireColu
   }
 }
 
-interface Writer {
-  add(params: OdbcParam[]): Promise<void>;
-  finish(): Promise<void>;
-  statements(): number;
-}
+type Writer = BatchInserter;
 
 interface InsertPlan {
   /** Multi-row statements, or null: the statement once per row. */
@@ -191,6 +191,7 @@ function writerFor(link: OdbcLink, plan: InsertPlan, wire: WireColumn[], lastSta
       }
     },
     async finish() {},
+    async settle() {},
     statements: () => n,
   };
 }
@@ -215,9 +216,9 @@ async function explainBatch(link: OdbcLink, plan: InsertPlan, failed: BatchFaile
   if (plan.single === null || plan.insert === null) return batchError();
   const single = plan.single;
   let found: { row: number; cause: unknown } | null = null;
+  const before = batchInserter(link, plan.insert, plan.perStatement);
   try {
     await replay.begin();
-    const before = batchInserter(link, plan.insert, plan.perStatement);
     let row = 0;
     await replay.rowsOf(async (params) => {
       row++;
@@ -239,6 +240,7 @@ async function explainBatch(link: OdbcLink, plan: InsertPlan, failed: BatchFaile
     if (isExecutorError(e) && e.code === 'AQ_CANCELLED') throw e;
     // The replay failed elsewhere: the batch's rows are all that is known.
   } finally {
+    await before.settle();
     await replay.rollback();
   }
   const at = found as { row: number; cause: unknown } | null;

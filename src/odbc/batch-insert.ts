@@ -52,39 +52,51 @@ export class BatchFailed extends Error {
 export interface BatchInserter {
   /** Queues one row's parameters; sends a statement when a batch is full. */
   add(params: OdbcParam[]): Promise<void>;
-  /** Sends the rows still queued. */
+  /** Sends the rows still queued and waits for every statement. */
   finish(): Promise<void>;
+  /** Waits for the statement in flight, ignoring its outcome (before a rollback). */
+  settle(): Promise<void>;
   /** Statements sent so far. */
   statements(): number;
 }
 
 /**
- * Sends rows as multi-row statements; a failing statement rejects with BatchFailed, or with
- * AQ_CANCELLED when the link's signal aborted it.
+ * Sends rows as multi-row statements. One statement is in flight while the next batch is
+ * gathered (the driver runs it off the JavaScript thread); the statement after waits for it, so
+ * at most two batches are held. A failing statement rejects the next add() or finish() with
+ * BatchFailed, or with AQ_CANCELLED when the link's signal aborted it.
  */
 export function batchInserter(link: OdbcLink, insert: { head: string; tuple: string }, perStatement: number, firstRow = 1): BatchInserter {
   const statementFor = (n: number) => `${insert.head} ${new Array<string>(n).fill(insert.tuple).join(', ')}`;
   const full = statementFor(perStatement);
   let params: OdbcParam[] = [];
   let pending = 0;
-  let sent = firstRow - 1;
+  let queued = firstRow - 1;
   let statements = 0;
-  const flush = async () => {
-    if (pending === 0) return;
-    const sql = pending === perStatement ? full : statementFor(pending);
-    const batch = params;
-    const from = sent + 1;
-    const to = sent + pending;
-    params = [];
-    pending = 0;
+  let inflight: Promise<void> | null = null;
+  let failure: unknown = null;
+  const wait = async () => {
+    if (inflight) await inflight;
+    inflight = null;
+    if (failure !== null) throw failure;
+  };
+  const send = async (sql: string, batch: OdbcParam[], from: number, to: number) => {
     try {
       await link.run(() => link.conn.query(sql, batch));
+      statements++;
     } catch (e) {
-      if (isExecutorError(e)) throw e;
-      throw new BatchFailed(from, to, e);
+      failure = isExecutorError(e) ? e : new BatchFailed(from, to, e);
     }
-    sent = to;
-    statements++;
+  };
+  const flush = async () => {
+    await wait();
+    if (pending === 0) return;
+    const sql = pending === perStatement ? full : statementFor(pending);
+    const from = queued + 1;
+    queued += pending;
+    inflight = send(sql, params, from, queued);
+    params = [];
+    pending = 0;
   };
   return {
     async add(row) {
@@ -92,7 +104,14 @@ export function batchInserter(link: OdbcLink, insert: { head: string; tuple: str
       pending++;
       if (pending === perStatement) await flush();
     },
-    finish: flush,
+    async finish() {
+      await flush();
+      await wait();
+    },
+    async settle() {
+      if (inflight) await inflight;
+      inflight = null;
+    },
     statements: () => statements,
   };
 }
