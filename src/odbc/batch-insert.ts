@@ -8,7 +8,7 @@
  * parameter description longer than 30,000 bytes, about 7,500 parameters. Throughput is flat
  * beyond a few hundred rows.
  */
-import { isExecutorError } from '../core/errors.js';
+import { ExecutorError, isExecutorError } from '../core/errors.js';
 import type { OdbcParam } from './driver.js';
 import type { OdbcLink } from './link.js';
 
@@ -42,10 +42,13 @@ export function parseSingleRowInsert(sql: string): SingleRowInsert | null {
   return { head: m[1]!, tuple, placeholders: tuple.split('?').length - 1 };
 }
 
-/** A batch statement failed: rows `from`-`to` (counted from 1 over the whole write). */
-export class BatchFailed extends Error {
-  constructor(readonly from: number, readonly to: number, readonly failure: unknown) {
-    super(`rows ${from}-${to} failed`);
+/**
+ * A batch statement failed: rows `from`-`to` (counted from 1 over the whole write). The
+ * destination turns it into its final error, naming the rows or, when it can, the row.
+ */
+export class BatchFailed extends ExecutorError {
+  constructor(subject: string, readonly from: number, readonly to: number, readonly failure: unknown) {
+    super('AQ_DESTINATION_FAILED', `${subject}: inserting rows ${from}-${to} failed`, { cause: failure });
   }
 }
 
@@ -85,7 +88,7 @@ export function batchInserter(link: OdbcLink, insert: { head: string; tuple: str
       await link.run(() => link.conn.query(sql, batch));
       statements++;
     } catch (e) {
-      failure = isExecutorError(e) ? e : new BatchFailed(from, to, e);
+      failure = isExecutorError(e) ? e : new BatchFailed(link.subject, from, to, e);
     }
   };
   const flush = async () => {
