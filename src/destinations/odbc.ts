@@ -3,12 +3,12 @@
  * so a failed or cancelled write leaves the table as it was.
  *
  * - `append`: `INSERT INTO <name> (<columns>) VALUES (?, ...), (?, ...), ...` with `batch_size`
- *   rows per statement, parameters bound by the driver. A statement carries at most 1,000 rows
- *   and 2,000 parameters: SQL Server's limits (1,000 row constructors, 2,100 parameters), and
- *   below libpq's, which (before PostgreSQL 17) refuses a parameter description longer than
- *   30,000 bytes, about 7,500 parameters. Throughput is flat beyond a few hundred rows.
- * - `custom`: `pre_insert` (when given), then the user's `insert` statement, prepared with one
- *   `?` per column of the stage (in column order), executed for every row.
+ *   rows per statement, within the limits of ../odbc/batch-insert.ts.
+ * - `custom`: `pre_insert` (when given), then the user's `insert` statement with one `?` per
+ *   column of the stage (in column order). Shaped `INSERT INTO t (a, b) VALUES (?, ?)`, it is
+ *   sent as multi-row statements like `append` (the tuple repeated, parameters concatenated);
+ *   otherwise (an upsert, say) it runs once per row. When a batch fails, the transaction is
+ *   rolled back and replayed up to that batch, row by row within it, to name the failing row.
  *
  * Rows are read from DuckDB one chunk at a time (a streaming result), so at most one batch is
  * held in JavaScript. Values keep their types: integers, booleans, doubles and binary are bound
@@ -25,13 +25,11 @@ import { describe, type ColumnInfo } from '../engine/stages.js';
 import { quoteIdent } from '../engine/sql-text.js';
 import { openLink, type OdbcLink } from '../odbc/link.js';
 import type { OdbcParam } from '../odbc/driver.js';
+import { odbcFailure } from '../odbc/diagnostics.js';
+import { BatchFailed, batchInserter, parseSingleRowInsert, rowsPerStatement, type BatchInserter } from '../odbc/batch-insert.js';
 
 type OdbcDestination = Extract<Destination, { type: 'odbc' }>;
 type Report = (level: RunLogLevel, message: string) => void;
-
-/** Bind parameters and rows one INSERT statement may carry (see above). */
-export const MAX_PARAMETERS = 2000;
-export const MAX_ROWS_PER_STATEMENT = 1000;
 
 interface WireColumn {
   name: string;
@@ -87,37 +85,37 @@ export async function writeOdbcDestination(
 ): Promise<void> {
   const subject = `destination "${dest.name}"`;
   const wire = (await describe(conn, quoteIdent(lastStage))).map(wireColumn);
+  const select = `SELECT ${wire.map((w) => w.select).join(', ')} FROM ${quoteIdent(lastStage)}`;
+  const rowsOf = (each: (params: OdbcParam[]) => Promise<boolean | void>) => forEachRow(conn, select, wire, signal, each);
+  const plan = insertPlan(subject, dest, wire, lastStage);
   const link = await openLink({ subject, code: 'AQ_DESTINATION_FAILED', connectionString: dest.connection_string, fetchRows: 1000, signal });
-  let open = false;
-  try {
+  const pre = dest.write_mode.operation === 'custom' ? dest.write_mode.transaction.pre_insert : undefined;
+  const begin = async () => {
     await link.call('could not begin a transaction', () => link.conn.beginTransaction());
+    if (pre) await link.call('pre_insert failed', () => link.conn.query(pre));
+  };
+  const rollback = async () => {
+    try { await link.conn.rollback(); } catch { /* the connection is closed below; the database rolls back */ }
+  };
+  let open = false;
+  let writer: Writer | null = null;
+  try {
     open = true;
-    const writer = dest.write_mode.operation === 'append' ? appendWriter(link, dest, wire) : customWriter(link, dest.write_mode.transaction, wire, lastStage);
-    if (dest.write_mode.operation === 'custom' && dest.write_mode.transaction.pre_insert) {
-      const pre = dest.write_mode.transaction.pre_insert;
-      await link.call('pre_insert failed', () => link.conn.query(pre));
-    }
-    const result = await conn.stream(`SELECT ${wire.map((w) => w.select).join(', ')} FROM ${quoteIdent(lastStage)}`);
-    let rows = 0;
-    for (;;) {
-      if (signal.aborted) throw cancelled();
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      for (const row of chunk.getRows()) {
-        await writer.add(row);
-        rows++;
-      }
-    }
+    await begin();
+    writer = writerFor(link, plan, wire, lastStage);
+    const w = writer;
+    const rows = await rowsOf(async (params) => { await w.add(params); });
     await writer.finish();
     if (signal.aborted) throw cancelled();
     await link.call('commit failed', () => link.conn.commit());
     open = false;
     report('debug', `${subject}: wrote ${rows} rows over ODBC in ${writer.statements()} statements`);
   } catch (e) {
-    if (open) {
-      try { await link.conn.rollback(); } catch { /* the connection is closed below; the database rolls back */ }
-    }
+    // A statement still in flight must end before the rollback on the same connection.
+    await writer?.settle();
+    if (open) await rollback();
     if (signal.aborted) throw cancelled(e);
+    if (e instanceof BatchFailed) throw await explainBatch(link, plan, e, { begin, rollback, rowsOf });
     if (isExecutorError(e)) throw e;
     throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${(e as Error).message}`, { cause: e });
   } finally {
@@ -125,65 +123,127 @@ export async function writeOdbcDestination(
   }
 }
 
-interface Writer {
-  add(row: DuckDBValue[]): Promise<void>;
-  finish(): Promise<void>;
-  statements(): number;
+/** Streams the stage's rows from DuckDB, one chunk at a time; `each` returning false stops. */
+async function forEachRow(conn: DuckDBConnection, select: string, wire: WireColumn[], signal: AbortSignal, each: (params: OdbcParam[]) => Promise<boolean | void>): Promise<number> {
+  const result = await conn.stream(select);
+  let rows = 0;
+  for (;;) {
+    if (signal.aborted) throw cancelled();
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) return rows;
+    for (const row of chunk.getRows()) {
+      const params = new Array<OdbcParam>(wire.length);
+      for (let i = 0; i < wire.length; i++) params[i] = wire[i]!.convert(row[i] ?? null);
+      rows++;
+      if ((await each(params)) === false) return rows;
+    }
+  }
 }
 
-function appendWriter(link: OdbcLink, dest: OdbcDestination, wire: WireColumn[]): Writer {
-  const perStatement = Math.max(1, Math.min(dest.batch_size, MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMETERS / Math.max(1, wire.length))));
-  const head = `INSERT INTO ${dest.name} (${wire.map((w) => insertIdent(w.name)).join(', ')}) VALUES `;
-  const tuple = `(${wire.map(() => '?').join(', ')})`;
-  const statementFor = (n: number) => head + new Array<string>(n).fill(tuple).join(', ');
-  const full = statementFor(perStatement);
-  let params: OdbcParam[] = [];
-  let pending = 0;
-  let sent = 0;
-  let statements = 0;
-  const flush = async () => {
-    if (pending === 0) return;
-    const sql = pending === perStatement ? full : statementFor(pending);
-    const batch = params;
-    const from = sent + 1;
-    const to = sent + pending;
-    params = [];
-    pending = 0;
-    await link.call(`inserting rows ${from}-${to} failed (nothing was written: the transaction is rolled back)`, () => link.conn.query(sql, batch));
-    sent = to;
-    statements++;
-  };
-  return {
-    async add(row) {
-      for (let i = 0; i < wire.length; i++) params.push(wire[i]!.convert(row[i] ?? null));
-      pending++;
-      if (pending === perStatement) await flush();
-    },
-    finish: flush,
-    statements: () => statements,
-  };
+type Writer = BatchInserter;
+
+interface InsertPlan {
+  /** Multi-row statements, or null: the statement once per row. */
+  insert: { head: string; tuple: string } | null;
+  perStatement: number;
+  /** The user's statement for one row (custom). */
+  single: string | null;
 }
 
-function customWriter(link: OdbcLink, tx: { insert: string }, wire: WireColumn[], lastStage: string): Writer {
+const NOTHING_WRITTEN = '(nothing was written: the transaction is rolled back)';
+
+/**
+ * How rows are sent. `append`, and a `custom` insert shaped `INSERT INTO t (a, b) VALUES (?, ?)`:
+ * multi-row statements. Any other `custom` insert (an upsert, say): the statement once per row.
+ */
+function insertPlan(subject: string, dest: OdbcDestination, wire: WireColumn[], lastStage: string): InsertPlan {
+  const perStatement = rowsPerStatement(dest.batch_size, wire.length);
+  if (dest.write_mode.operation === 'append') {
+    const head = `INSERT INTO ${dest.name} (${wire.map((w) => insertIdent(w.name)).join(', ')}) VALUES`;
+    return { insert: { head, tuple: `(${wire.map(() => '?').join(', ')})` }, perStatement, single: null };
+  }
+  const sql = dest.write_mode.transaction.insert;
+  const shape = parseSingleRowInsert(sql);
+  if (shape && shape.placeholders !== wire.length) throw placeholderMismatch(subject, wire, lastStage);
+  return { insert: shape, perStatement, single: sql };
+}
+
+function placeholderMismatch(subject: string, wire: WireColumn[], lastStage: string, cause?: unknown): ExecutorError {
+  return new ExecutorError(
+    'AQ_DESTINATION_FAILED',
+    `${subject}: the insert statement's ? placeholders do not match the ${wire.length} columns of stage "${lastStage}" (${wire.map((w) => w.name).join(', ')}): give one ? per column, in column order`,
+    { cause },
+  );
+}
+
+function writerFor(link: OdbcLink, plan: InsertPlan, wire: WireColumn[], lastStage: string): Writer {
+  if (plan.insert) return batchInserter(link, plan.insert, plan.perStatement);
+  const sql = plan.single!;
   let n = 0;
   return {
-    async add(row) {
+    async add(params) {
       n++;
-      const params = wire.map((w, i) => w.convert(row[i] ?? null));
       try {
-        await link.call(`insert failed at row ${n} (nothing was written: the transaction is rolled back)`, () => link.conn.query(tx.insert, params));
+        await link.call(`insert failed at row ${n} ${NOTHING_WRITTEN}`, () => link.conn.query(sql, params));
       } catch (e) {
-        if (e instanceof ExecutorError && /number of parameter markers/i.test(e.message)) {
-          throw new ExecutorError(
-            'AQ_DESTINATION_FAILED',
-            `${link.subject}: the insert statement's ? placeholders do not match the ${wire.length} columns of stage "${lastStage}" (${wire.map((w) => w.name).join(', ')}): give one ? per column, in column order`,
-            { cause: e },
-          );
-        }
+        if (e instanceof ExecutorError && /number of parameter markers/i.test(e.message)) throw placeholderMismatch(link.subject, wire, lastStage, e);
         throw e;
       }
     },
     async finish() {},
+    async settle() {},
     statements: () => n,
   };
+}
+
+interface Replay {
+  begin(): Promise<void>;
+  rollback(): Promise<void>;
+  rowsOf(each: (params: OdbcParam[]) => Promise<boolean | void>): Promise<number>;
+}
+
+/**
+ * The error for a failed batch. For `append` it names the statement's rows. For `custom` the
+ * transaction is replayed to name the row: begin and pre_insert again, the rows before the batch
+ * in batches, the batch's rows one statement each, then a rollback whatever happens (a replay
+ * never commits). If the replay does not fail on a row of the batch, the error names the batch.
+ */
+async function explainBatch(link: OdbcLink, plan: InsertPlan, failed: BatchFailed, replay: Replay): Promise<ExecutorError> {
+  const batchError = () => {
+    const action = plan.single === null ? `inserting rows ${failed.from}-${failed.to} failed` : `insert failed at rows ${failed.from}-${failed.to}`;
+    return odbcFailure('AQ_DESTINATION_FAILED', link.subject, `${action} ${NOTHING_WRITTEN}`, failed.failure, link.secrets);
+  };
+  if (plan.single === null || plan.insert === null) return batchError();
+  const single = plan.single;
+  let found: { row: number; cause: unknown } | null = null;
+  const before = batchInserter(link, plan.insert, plan.perStatement);
+  try {
+    await replay.begin();
+    let row = 0;
+    await replay.rowsOf(async (params) => {
+      row++;
+      if (row < failed.from) {
+        await before.add(params);
+        return true;
+      }
+      if (row === failed.from) await before.finish();
+      try {
+        await link.run(() => link.conn.query(single, params));
+      } catch (e) {
+        if (isExecutorError(e)) throw e;
+        found = { row, cause: e };
+        return false;
+      }
+      return row < failed.to;
+    });
+  } catch (e) {
+    if (isExecutorError(e) && e.code === 'AQ_CANCELLED') throw e;
+    // The replay failed elsewhere: the batch's rows are all that is known.
+  } finally {
+    await before.settle();
+    await replay.rollback();
+  }
+  const at = found as { row: number; cause: unknown } | null;
+  if (!at) return batchError();
+  return odbcFailure('AQ_DESTINATION_FAILED', link.subject, `insert failed at row ${at.row} ${NOTHING_WRITTEN}`, at.cause, link.secrets);
 }

@@ -6,7 +6,9 @@
  * For PostgreSQL's driver (psqlODBC) a few settings are added unless the connection string or
  * the DSN sets them: `UseDeclareFetch=1` + `Fetch=<rows>` (otherwise psqlODBC reads a whole
  * result into memory before returning the first row) and `BoolsAsChar=0` (booleans are reported
- * as SQL_BIT instead of text).
+ * as SQL_BIT instead of text). Sources also choose `TextAsLongVarchar`: 0 reports `text` as
+ * VARCHAR(255), read into a bound buffer (twice as fast as long data, read value by value; a
+ * longer value is detected and the source reads again with 1).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -144,7 +146,7 @@ function isPostgresDriver(driver: string | undefined): boolean {
  * Adds the settings this executor relies on for drivers it knows, leaving everything the user
  * set (in the string or in the DSN) as it is.
  */
-export function prepareConnectionString(text: string, opts: { fetchRows: number; dsnFiles?: string[] }): PreparedConnection {
+export function prepareConnectionString(text: string, opts: { fetchRows: number; textAsLong?: boolean; dsnFiles?: string[] }): PreparedConnection {
   const attrs = parseConnectionString(text);
   const dsnName = get(attrs, 'dsn');
   const dsn = get(attrs, 'driver') === undefined && dsnName ? lookupDsn(dsnName, opts.dsnFiles) : null;
@@ -156,6 +158,7 @@ export function prepareConnectionString(text: string, opts: { fetchRows: number;
     if (!has('UseDeclareFetch')) extra.push('UseDeclareFetch=1');
     if (!has('Fetch')) extra.push(`Fetch=${opts.fetchRows}`);
     if (!has('BoolsAsChar')) extra.push('BoolsAsChar=0');
+    if (opts.textAsLong !== undefined && !has('TextAsLongVarchar')) extra.push(`TextAsLongVarchar=${opts.textAsLong ? 1 : 0}`);
     if (extra.length) connectionString = `${text.replace(/;?\s*$/, ';')}${extra.join(';')};`;
   }
   return { connectionString, postgres, secrets: secretValues(text) };

@@ -36,6 +36,8 @@ export interface LinkOptions {
   connectionString: string;
   /** Rows per fetch (psqlODBC's Fetch setting). */
   fetchRows: number;
+  /** psqlODBC's TextAsLongVarchar, unless the connection string or DSN sets it (see connection-string.ts). */
+  textAsLong?: boolean;
   signal: AbortSignal;
 }
 
@@ -57,7 +59,7 @@ function abandonOnAbort<T>(work: Promise<T>, signal: AbortSignal, cleanup: (late
 export async function openLink(opts: LinkOptions): Promise<OdbcLink> {
   const { subject, code, signal } = opts;
   const odbc = await loadOdbc(subject, code);
-  const prepared = prepareConnectionString(opts.connectionString, { fetchRows: opts.fetchRows });
+  const prepared = prepareConnectionString(opts.connectionString, { fetchRows: opts.fetchRows, textAsLong: opts.textAsLong });
   if (signal.aborted) throw cancelled();
   let conn: OdbcConnection;
   try {

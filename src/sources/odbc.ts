@@ -1,13 +1,17 @@
 /**
  * ODBC sources: run `load_query` over ODBC and stream the rows into a DuckDB table named after
  * the source, one block of FETCH_ROWS rows at a time (a cursor with a fetch size, DuckDB's
- * appender), so the executor never holds more than one block in JavaScript.
+ * appender). The driver fetches the next block while the current one is appended, so the
+ * executor holds at most two blocks in JavaScript. For psqlODBC, `text` is first read as
+ * VARCHAR(255) into a bound buffer (TextAsLongVarchar=0: long data costs half the throughput);
+ * a longer value starts the load again on a connection that reads text as long data.
  *
  * The query's columns are first described without running it (`SELECT * FROM (q) aq_src WHERE
  * 1=0`). Columns whose values node-odbc would not convert faithfully (NUMERIC/DECIMAL, REAL,
  * timestamps: see ../odbc/types.ts) are then read as text the database converts, by wrapping the
  * query: `SELECT aq_src.*, {fn CONVERT(aq_src.c, SQL_VARCHAR)} AS aq_c0 FROM (q) aq_src` (the
- * ODBC escape; `CAST(... AS VARCHAR(255))` where the driver lacks it). Text-staged columns get
+ * ODBC escape; `CAST(... AS VARCHAR(255))` where the driver lacks it; only the converted form is
+ * read, except for long data). Text-staged columns get
  * their DuckDB type once every row is in, from the column metadata and, where the metadata
  * cannot tell (a timestamp's zone, an unconstrained NUMERIC), from the values.
  *
@@ -22,7 +26,7 @@ import type { Source } from '../pipeline/types.js';
 import type { RunLogLevel } from '../core/run-events.js';
 import { quoteIdent } from '../engine/sql-text.js';
 import { openLink, type OdbcLink } from '../odbc/link.js';
-import type { OdbcColumn, OdbcCursor } from '../odbc/driver.js';
+import type { OdbcColumn, OdbcCursor, OdbcResult } from '../odbc/driver.js';
 import { describeOdbcError, odbcFailure } from '../odbc/diagnostics.js';
 import {
   SQL, STAGING_TYPE, ZONED_TIMESTAMP_RE, chooseDecimal, isBinaryType, mayBeTruncated, planColumn,
@@ -50,6 +54,9 @@ class Escalate extends Error {
 interface Context {
   conn: DuckDBConnection;
   link: OdbcLink;
+  /** Whether psqlODBC reports `text` as long data on this link (see connection-string.ts). */
+  textAsLong: boolean;
+  connect(textAsLong: boolean): Promise<OdbcLink>;
   table: string;
   subject: string;
   query: string;
@@ -61,8 +68,10 @@ export async function registerOdbcSource(conn: DuckDBConnection, source: OdbcSou
   const subject = `source "${source.name}"`;
   // A trailing `;` would end the wrapped query early.
   const query = source.load_query.replace(/[\s;]+$/, '');
-  const link = await openLink({ subject, code: 'AQ_SOURCE_FAILED', connectionString: source.connection_string, fetchRows: FETCH_ROWS, signal });
-  const ctx: Context = { conn, link, table: source.name, subject, query, signal, report };
+  const connect = (textAsLong: boolean) =>
+    openLink({ subject, code: 'AQ_SOURCE_FAILED', connectionString: source.connection_string, fetchRows: FETCH_ROWS, textAsLong, signal });
+  const link = await connect(false);
+  const ctx: Context = { conn, link, textAsLong: false, connect, table: source.name, subject, query, signal, report };
   try {
     const rows = await load(ctx);
     report('debug', `${subject}: loaded ${rows} rows over ODBC`);
@@ -71,12 +80,12 @@ export async function registerOdbcSource(conn: DuckDBConnection, source: OdbcSou
     if (signal.aborted) throw cancelled(e);
     throw e;
   } finally {
-    await link.close();
+    await ctx.link.close();
   }
 }
 
 async function load(ctx: Context): Promise<number> {
-  const { link, subject } = ctx;
+  const { subject } = ctx;
   let unwrappable: string | null = null;
   let plan: ColumnPlan[] | null = null;
   try {
@@ -85,7 +94,7 @@ async function load(ctx: Context): Promise<number> {
     plan = columns.map(planColumn);
   } catch (e) {
     if (isExecutorError(e)) throw e;
-    unwrappable = describeOdbcError(e, link.secrets);
+    unwrappable = describeOdbcError(e, ctx.link.secrets);
   }
   let form = 0;
   for (;;) {
@@ -107,6 +116,12 @@ async function load(ctx: Context): Promise<number> {
       }
       if (e instanceof Escalate) {
         await dropTable(ctx);
+        if (ctx.link.postgres && !ctx.textAsLong) {
+          // psqlODBC converts to long text only when it reports text as long data.
+          await ctx.link.close();
+          ctx.link = await ctx.connect(true);
+          ctx.textAsLong = true;
+        }
         for (const i of e.columns) {
           const c = plan![i]!;
           if (c.read === 'long' || c.read === 'longbinary') {
@@ -156,15 +171,26 @@ function columnRef(name: string): string {
 const ESCAPE_TARGET: Record<Exclude<ReadMode, 'driver'>, string> = { text: 'SQL_VARCHAR', long: 'SQL_LONGVARCHAR', longbinary: 'SQL_LONGVARBINARY' };
 const CAST_TARGET: Record<Exclude<ReadMode, 'driver'>, string> = { text: 'VARCHAR(255)', long: 'TEXT', longbinary: 'BLOB' };
 
+/**
+ * The wrapped query: columns the driver reads exactly, as they are; the others converted (after
+ * them, as `aq_c<i>`). A column read as long data keeps its original too, to check the conversion
+ * against it; a column read as text does not (reading it twice costs a fifth of the throughput).
+ */
 export function wrapQuery(query: string, plan: ColumnPlan[], form: WrapForm): string {
+  const kept: string[] = [];
   const extra: string[] = [];
   plan.forEach((c, i) => {
+    if (keepsOriginal(c)) kept.push(columnRef(c.name));
     if (c.read === 'driver') return;
     const ref = columnRef(c.name);
     const expr = form === 'escape' ? `{fn CONVERT(${ref}, ${ESCAPE_TARGET[c.read]})}` : `CAST(${ref} AS ${CAST_TARGET[c.read]})`;
     extra.push(`${expr} AS aq_c${i}`);
   });
-  return `SELECT ${ALIAS}.*, ${extra.join(', ')} FROM (\n${query}\n) ${ALIAS}`;
+  return `SELECT ${[...kept, ...extra].join(', ')} FROM (\n${query}\n) ${ALIAS}`;
+}
+
+function keepsOriginal(c: ColumnPlan): boolean {
+  return c.read === 'driver' || c.read === 'long' || c.read === 'longbinary';
 }
 
 /** For a query run as written: which columns can be read, and how. */
@@ -204,13 +230,18 @@ interface Reader {
 }
 
 function readers(ctx: Context, plan: ColumnPlan[], columns: OdbcColumn[], wrapped: boolean): Reader[] {
-  let extra = plan.length;
+  // Positions in a fetched row: see wrapQuery (the query as written: the plan's order).
+  const kept = new Map<number, number>();
+  if (wrapped) plan.forEach((p, i) => { if (keepsOriginal(p)) kept.set(i, kept.size); });
+  let extra = kept.size;
   const out = plan.map((p, i): Reader => {
-    const at = wrapped && p.read !== 'driver' ? extra++ : i;
-    return { plan: p, at, fetched: columns[at]!, original: at === i ? null : i };
+    if (!wrapped) return { plan: p, at: i, fetched: columns[i]!, original: null };
+    const at = p.read === 'driver' ? kept.get(i)! : extra++;
+    return { plan: p, at, fetched: columns[at]!, original: p.read === 'driver' ? null : kept.get(i) ?? null };
   });
-  if (columns.length !== (wrapped ? extra : plan.length)) {
-    if (wrapped) throw new WrapFailed(`the wrapped query returned ${columns.length} columns instead of ${extra}`);
+  const expected = wrapped ? extra : plan.length;
+  if (columns.length !== expected) {
+    if (wrapped) throw new WrapFailed(`the wrapped query returned ${columns.length} columns instead of ${expected}`);
     throw new ExecutorError('AQ_SOURCE_FAILED', `${ctx.subject}: load_query returned ${columns.length} columns, but ${plan.length} were described`);
   }
   return out;
@@ -229,11 +260,17 @@ async function readOnce(ctx: Context, sql: string, known: ColumnPlan[] | null, w
   let appender: DuckDBAppender | null = null;
   let rows = 0;
   let plan = known;
+  // The next block is fetched (by the driver, off the JavaScript thread) while this one is
+  // appended: at most two blocks are held at once.
+  const fetchBlock = () => link.call('fetching rows failed', () => cursor.fetch());
+  let next: Promise<OdbcResult> | null = fetchBlock();
   try {
     let cols: Reader[] | null = null;
-    for (;;) {
+    while (next) {
+      const block = await next;
+      next = null;
       if (signal.aborted) throw cancelled();
-      const block = await link.call('fetching rows failed', () => cursor.fetch());
+      if (block.length > 0 && !cursor.noData) next = fetchBlock();
       if (!cols) {
         plan ??= directPlan(ctx, block.columns, unwrappable);
         cols = readers(ctx, plan, block.columns, wrapped);
@@ -242,16 +279,21 @@ async function readOnce(ctx: Context, sql: string, known: ColumnPlan[] | null, w
       }
       const suspect = appendBlock(appender!, cols, block);
       if (suspect.length) {
-        if (!wrapped && unwrappable !== null) throw truncationError(ctx, cols, suspect, unwrappable);
+        if (!wrapped && unwrappable !== null) {
+          // Read as written: the only remedy left is long data for every text column.
+          if (ctx.link.postgres && !ctx.textAsLong) throw new Escalate([]);
+          throw truncationError(ctx, cols, suspect, unwrappable);
+        }
         throw new Escalate(suspect);
       }
       rows += block.length;
-      if (block.length === 0 || cursor.noData) break;
     }
     appender!.flushSync();
     return { plan: plan!, rows };
   } finally {
     try { appender?.closeSync(); } catch { /* the load failed anyway */ }
+    // A fetch still running must end before its cursor is closed.
+    if (next) await (next as Promise<OdbcResult>).catch(() => {});
     await closeCursor(cursor);
   }
 }

@@ -38,6 +38,17 @@ test('PostgreSQL driver: declare/fetch, fetch size and real booleans are added u
   assert.equal(byPath.postgres, true);
 });
 
+test('PostgreSQL driver: a source chooses TextAsLongVarchar unless the connection string or DSN sets it', () => {
+  const fast = prepareConnectionString('Driver={PostgreSQL Unicode};Server=h', { fetchRows: 500, textAsLong: false });
+  assert.equal(fast.connectionString, 'Driver={PostgreSQL Unicode};Server=h;UseDeclareFetch=1;Fetch=500;BoolsAsChar=0;TextAsLongVarchar=0;');
+  const long = prepareConnectionString('Driver={PostgreSQL Unicode};Server=h', { fetchRows: 500, textAsLong: true });
+  assert.equal(long.connectionString, 'Driver={PostgreSQL Unicode};Server=h;UseDeclareFetch=1;Fetch=500;BoolsAsChar=0;TextAsLongVarchar=1;');
+  const own = prepareConnectionString('Driver={PostgreSQL Unicode};textaslongvarchar=1', { fetchRows: 500, textAsLong: false });
+  assert.equal(own.connectionString, 'Driver={PostgreSQL Unicode};textaslongvarchar=1;UseDeclareFetch=1;Fetch=500;BoolsAsChar=0;');
+  const lite = prepareConnectionString('Driver={SQLite3};Database=x.db', { fetchRows: 500, textAsLong: false });
+  assert.equal(lite.connectionString, 'Driver={SQLite3};Database=x.db');
+});
+
 test('other drivers are passed through untouched', () => {
   for (const cs of ['Driver={SQLite3};Database=/tmp/x.db;', 'Driver={ODBC Driver 18 for SQL Server};Server=s;UID=u;PWD=p']) {
     const p = prepareConnectionString(cs, { fetchRows: 1000 });
