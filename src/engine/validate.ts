@@ -1,5 +1,5 @@
 /** Checks every stage's SQL of a pipeline without running anything. */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance } from './duckdb.js';
 import { ExecutorError } from '../core/errors.js';
 import type { Aqueduct } from '../pipeline/types.js';
 import { applySqlCompat } from './sql/compat.js';

@@ -7,7 +7,7 @@
 import { ExecutorError, type Diagnostic } from '../core/errors.js';
 import type { Aqueduct } from '../pipeline/types.js';
 import { checkPipelineSql } from '../engine/validate.js';
-import { deltaDestinationFindings, deltaSourceFindings, type DeltaFinding } from '../delta/index.js';
+import { deltaDestinationFindings, deltaSourceFindings, type DeltaFinding } from '../delta/validate.js';
 
 export interface Findings {
   errors: Diagnostic[];
