@@ -17,7 +17,7 @@
  * INTERVAL, UHUGEINT and the other DuckDB-only types are refused.
  */
 import type { DuckDBType } from '@duckdb/node-api';
-import { DuckDBTypeId } from '../engine/duckdb.js';
+import { DuckDBTypeId } from '../engine/duckdb-type-id.js';
 import type { DataType, Field } from '../pipeline/types.js';
 import { quoteIdent } from './sql.js';
 
