@@ -23,6 +23,7 @@ const decoder = new TextDecoder();
 export interface SqlParser {
   /** `SERIALIZE_SQL` for `sql`: the parser's JSON answer. */
   serialize(sql: string): Promise<string>;
+  /** Closes the instance; later calls do nothing. */
   close(): void;
 }
 
@@ -34,7 +35,10 @@ export async function openSqlParser(): Promise<SqlParser> {
   const db = await duckdb.open(':memory:', config);
   let connection: Bindings.Connection | undefined;
   let prepared: Bindings.PreparedStatement | undefined;
+  let closed = false;
   const close = () => {
+    if (closed) return;
+    closed = true;
     if (prepared) duckdb.destroy_prepare_sync(prepared);
     if (connection) duckdb.disconnect_sync(connection);
     duckdb.close_sync(db);
