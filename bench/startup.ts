@@ -13,7 +13,7 @@
  * itself at exit, and steadier than wall time when other jobs share the machine), and whether the
  * targets hold (`--version` and `validate` under 0.25 s wall time, median).
  *
- *   npm run build && node --import tsx bench/startup.ts [--rounds=20]
+ *   npm run build && node --import tsx bench/startup.ts [--rounds=20] [--repo=<another built checkout>]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,9 +21,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const flag = (name: string) => /^--[^=]+=(.*)$/.exec(args.find((a) => a.startsWith(`--${name}=`)) ?? '')?.[1];
+/** The checkout whose built programs are timed: this one, or `--repo=<dir>` (e.g. an earlier commit, built, to compare). */
+const REPO = path.resolve(flag('repo') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
 const ROUNDS = Number(flag('rounds') ?? 20);
 /** The start-up targets: wall time, median, in seconds. */
 const TARGET_S = 0.25;
@@ -76,7 +77,7 @@ function main(): void {
   if (!existsSync(cli('aqueducts.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds must be a whole number ≥ 1');
   const cpus = os.cpus();
-  console.log(`Node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${ROUNDS} rounds`);
+  console.log(`${REPO}: Node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${ROUNDS} rounds`);
   console.log(`load average (1, 5, 15 min) before: ${load()}`);
   for (const c of CASES) timeOnce(c); // warm the file cache; not counted
   const times = new Map<Case, Sample[]>(CASES.map((c) => [c, []]));
