@@ -23,11 +23,11 @@ const SERVER = ['fastify', 'ws'];
 const ODBC = ['odbc'];
 const ENGINE = ['@duckdb/'];
 
-interface Result { code: number | null; stdout: string; stderr: string; packages: Set<string> }
+interface Result { code: number | null; stdout: string; stderr: string; packages: Set<string>; files: string[] }
 
 async function runRecorded(bin: string, args: string[], cwd = REPO): Promise<Result> {
   const rec = await recordLoads();
-  const { code, stdout, stderr } = await new Promise<Omit<Result, 'packages'>>((resolve, reject) => {
+  const { code, stdout, stderr } = await new Promise<Omit<Result, 'packages' | 'files'>>((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...rec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -36,7 +36,7 @@ async function runRecorded(bin: string, args: string[], cwd = REPO): Promise<Res
     child.on('error', reject);
     child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
   });
-  return { code, stdout, stderr, packages: await rec.packages() };
+  return { code, stdout, stderr, packages: await rec.packages(), files: await rec.files() };
 }
 
 function assertNone(r: Result, groups: string[][], what: string): void {
@@ -71,6 +71,9 @@ test('aqueducts validate of the example loads the engine, but no SDK, server fra
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /✓ examples\/weather\.yml is a valid pipeline/);
   assert.ok(r.packages.has('@duckdb/node-bindings'), 'the stage SQL is checked by the engine');
+  // through the bindings alone: of the engine's Node API, only the module of its type ids
+  const api = r.files.filter((f) => f.includes('/node_modules/@duckdb/node-api/')).map((f) => path.basename(f));
+  assert.deepEqual(api, ['DuckDBTypeId.js']);
   assertNone(r, [CLOUD, SERVER, ODBC], 'aqueducts validate');
 });
 

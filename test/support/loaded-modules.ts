@@ -6,6 +6,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { REPO } from './paths.js';
 
 const RECORDER = path.join(REPO, 'test/support/load-recorder.mjs');
@@ -15,6 +16,8 @@ export interface LoadRecording {
   env: Record<string, string>;
   /** The packages loaded so far (complete once the process has exited), e.g. `@aws-sdk/client-s3`, `fastify`. */
   packages(): Promise<Set<string>>;
+  /** The files of the modules loaded so far, as paths, each once. */
+  files(): Promise<string[]>;
 }
 
 export async function recordLoads(): Promise<LoadRecording> {
@@ -22,6 +25,7 @@ export async function recordLoads(): Promise<LoadRecording> {
   return {
     env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${RECORDER}`.trim(), AQ_LOAD_LOG: file },
     packages: async () => packagesOf(await readFile(file, 'utf8')),
+    files: async () => [...new Set((await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => (l.startsWith('file:') ? fileURLToPath(l) : l)))],
   };
 }
 
