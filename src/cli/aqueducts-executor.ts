@@ -1,15 +1,13 @@
 #!/usr/bin/env node
 /**
  * `aqueducts-executor`: the composition root. Configuration is compiled once; signal handlers
- * are installed here and only here; this is the only place that exits the process.
+ * are installed here and only here; this is the only place that exits the process. The server,
+ * the engine and the orchestrator link are imported once the configuration is valid, so
+ * `--help`, `--version` and configuration errors answer without loading them.
  */
 import { describeConfig, loadExecutorConfig } from '../config/executor.js';
 import { configOrExit, listenOrExit, onShutdownSignal, quietSdkVersionNotice } from './process.js';
 import { createLogger } from '../core/log.js';
-import { createExecutorRuntime } from '../executor/runtime.js';
-import { removeLeftovers } from '../run/leftovers.js';
-import { startServer } from '../server/app.js';
-import { startManagedLink } from '../managed/managed-link.js';
 import { VERSION } from '../core/version.js';
 
 const LINK_STOP_TIMEOUT_MS = 30_000;
@@ -20,6 +18,11 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   log.info({ config: describeConfig(config), version: VERSION }, 'starting executor');
+  const [{ createExecutorRuntime }, { removeLeftovers }, { startServer }] = await Promise.all([
+    import('../executor/runtime.js'),
+    import('../run/leftovers.js'),
+    import('../server/app.js'),
+  ]);
   await removeLeftovers(config.spillDir, log);
   const runtime = createExecutorRuntime({
     executorId: config.executorId,
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
   log.info({ url: server.url, executor_id: config.executorId }, 'listening');
   // Managed mode: work arrives only through the orchestrator link; the server serves health.
   const link = config.mode === 'managed'
-    ? startManagedLink({
+    ? (await import('../managed/managed-link.js')).startManagedLink({
         url: config.orchestratorUrl!,
         secret: config.apiKey,
         executorId: config.executorId,

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
  * `aqueducts-orchestrator`: the composition root. Configuration is compiled once; signal handlers
- * are installed here and only here; this is the only place that exits the process.
+ * are installed here and only here; this is the only place that exits the process. The runtime
+ * and the server are imported once the configuration is valid, so `--help`, `--version` and
+ * configuration errors answer without loading them.
  */
 import { createLogger } from '../core/log.js';
 import { describeOrchestratorConfig, loadOrchestratorConfig } from '../config/orchestrator.js';
 import { configOrExit, listenOrExit, onShutdownSignal } from './process.js';
-import { createOrchestratorRuntime } from '../orchestrator/runtime.js';
-import { startOrchestratorServer } from '../orchestrator/server.js';
 import { VERSION } from '../core/version.js';
 
 async function main(): Promise<void> {
@@ -18,6 +18,10 @@ async function main(): Promise<void> {
   if (config.clientApiKey === config.executorSecret) {
     log.warn('the client API key and the executor secret are the same: anyone who can submit pipelines can also register as an executor');
   }
+  const [{ createOrchestratorRuntime }, { startOrchestratorServer }] = await Promise.all([
+    import('../orchestrator/runtime.js'),
+    import('../orchestrator/server.js'),
+  ]);
   const runtime = createOrchestratorRuntime({
     settings: {
       queueSize: config.queueSize,

@@ -2,15 +2,15 @@
 /**
  * The `aqueducts` CLI. Commands only declare flags and call their action; the actions return an
  * exit code, and only this entry point exits the process.
+ *
+ * A command's module is imported when the command runs, not before: `--version`, `--help` and
+ * `validate` then load neither the engine's run code, the WebSocket client nor any cloud SDK
+ * (docs/architecture.md, "Start-up").
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { processIo, ExitCode } from './io.js';
 import { messages } from './messages.js';
-import { runCommand } from './run.command.js';
-import { cancelAction } from './remote/cancel.command.js';
 import { API_KEY_ENV } from './remote/target.js';
-import { validateAction } from './validate.command.js';
-import { schemaAction } from './schema.command.js';
 import { VERSION } from '../core/version.js';
 import { quietSdkVersionNotice } from './process.js';
 
@@ -65,7 +65,9 @@ program
   .option('--ca-cert <pem file>', CA_CERT_HELP)
   .addHelpText('after', REMOTE_NOTES)
   .action(async (opts) => {
-    process.exitCode = await runCommand(opts, processIo, cancelOnSigint());
+    const signal = cancelOnSigint();
+    const { runCommand } = await import('./run.command.js');
+    process.exitCode = await runCommand(opts, processIo, signal);
   });
 
 program
@@ -76,6 +78,7 @@ program
   .option('--api-key <key>', API_KEY_HELP)
   .option('--ca-cert <pem file>', CA_CERT_HELP)
   .action(async (opts) => {
+    const { cancelAction } = await import('./remote/cancel.command.js');
     process.exitCode = await cancelAction(opts, processIo);
   });
 
@@ -85,13 +88,15 @@ program
   .requiredOption('-f, --file <path>', 'pipeline definition (.yml, .yaml, .json or .toml)')
   .option('-p, --param <key=value>', 'template parameter (repeatable)', collect, [])
   .action(async (opts) => {
+    const { validateAction } = await import('./validate.command.js');
     process.exitCode = await validateAction(opts, processIo);
   });
 
 program
   .command('schema')
   .description('Print the JSON Schema of the pipeline format')
-  .action(() => {
+  .action(async () => {
+    const { schemaAction } = await import('./schema.command.js');
     process.exitCode = schemaAction(processIo);
   });
 

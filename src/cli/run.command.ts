@@ -1,11 +1,11 @@
-/** `aqueducts run`: runs a pipeline locally, or on a remote executor with `--executor`. */
+/**
+ * `aqueducts run`: runs a pipeline locally, or on a remote executor with `--executor`. Each way
+ * imports its own code when it is chosen: a remote run loads no engine, a local run no WebSocket
+ * client.
+ */
 import { loadForCli, printError } from './load-pipeline.js';
-import { runPipeline } from '../run/run-pipeline.js';
-import { removeLeftovers } from '../run/leftovers.js';
-import { DEFAULT_SPILL_ROOT } from '../engine/session.js';
 import { ExitCode, type CliIo } from './io.js';
 import { messages, progressLine, stageOutputText } from './messages.js';
-import { remoteRunAction } from './remote/remote-run.command.js';
 import type { RemoteFlags } from './remote/target.js';
 
 export interface RunOptions {
@@ -19,7 +19,10 @@ export interface RunFlags extends RunOptions, RemoteFlags {}
 
 /** Chooses the local or the remote run from the flags. */
 export async function runCommand(flags: RunFlags, io: CliIo, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  if (flags.executor !== undefined) return remoteRunAction(flags, io, signal, env);
+  if (flags.executor !== undefined) {
+    const { remoteRunAction } = await import('./remote/remote-run.command.js');
+    return remoteRunAction(flags, io, signal, env);
+  }
   if (flags.apiKey !== undefined || flags.caCert !== undefined) {
     io.err(messages.usage('--api-key and --ca-cert only apply with --executor'));
     return ExitCode.usage;
@@ -30,6 +33,11 @@ export async function runCommand(flags: RunFlags, io: CliIo, signal?: AbortSigna
 export async function runAction(opts: RunOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
   const loaded = await loadForCli(opts.file, opts.param, io);
   if (!loaded) return ExitCode.failed;
+  const [{ runPipeline }, { removeLeftovers }, { DEFAULT_SPILL_ROOT }] = await Promise.all([
+    import('../run/run-pipeline.js'),
+    import('../run/leftovers.js'),
+    import('../engine/session.js'),
+  ]);
   await removeLeftovers(DEFAULT_SPILL_ROOT);
   const outcome = await runPipeline({
     pipeline: loaded.pipeline,

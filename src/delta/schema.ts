@@ -16,7 +16,8 @@
  * USMALLINT → integer, UINTEGER → long, UBIGINT → decimal(20,0)), UUID and ENUM → string; TIME,
  * INTERVAL, UHUGEINT and the other DuckDB-only types are refused.
  */
-import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
+import { DuckDBTypeId } from '../engine/duckdb-type-id.js';
 import type { DataType, Field } from '../pipeline/types.js';
 import { quoteIdent } from './sql.js';
 

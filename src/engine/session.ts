@@ -6,7 +6,8 @@
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from './duckdb.js';
 import { cancelled, ExecutorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { RunLogLevel, RunLogListener } from '../core/run-events.js';

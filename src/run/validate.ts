@@ -7,7 +7,8 @@
 import { ExecutorError, type Diagnostic } from '../core/errors.js';
 import type { Aqueduct } from '../pipeline/types.js';
 import { checkPipelineSql } from '../engine/validate.js';
-import { deltaDestinationFindings, deltaSourceFindings, type DeltaFinding } from '../delta/index.js';
+import type { SqlParser } from '../engine/sql-parser.js';
+import { deltaDestinationFindings, deltaSourceFindings, type DeltaFinding } from '../delta/validate.js';
 
 export interface Findings {
   errors: Diagnostic[];
@@ -39,9 +40,9 @@ export function assertNoFindings(pipeline: Aqueduct): Diagnostic[] {
   return warnings;
 }
 
-/** Everything `aqueducts validate` checks after loading: the findings above, then the stage SQL. */
-export async function validatePipeline(pipeline: Aqueduct): Promise<Diagnostic[]> {
+/** Everything `aqueducts validate` checks after loading: the findings above, then the stage SQL (with `parser`, if given). */
+export async function validatePipeline(pipeline: Aqueduct, parser?: Promise<SqlParser>): Promise<Diagnostic[]> {
   const warnings = assertNoFindings(pipeline);
-  await checkPipelineSql(pipeline);
+  await checkPipelineSql(pipeline, parser);
   return warnings;
 }

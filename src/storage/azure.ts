@@ -11,18 +11,12 @@
  * well-known account (AZURITE_BLOB_STORAGE_URL, default http://127.0.0.1:10000).
  */
 import type { Readable } from 'node:stream';
-import {
-  AnonymousCredential,
-  BlobServiceClient,
-  StorageSharedKeyCredential,
-  type BlobProperties,
-  type ContainerClient,
-  type StoragePipelineOptions,
-} from '@azure/storage-blob';
+import type { BlobProperties, BlobServiceClient, ContainerClient, StorageSharedKeyCredential, StoragePipelineOptions } from '@azure/storage-blob';
 import type { AzureOptions } from './config.js';
 import type { Redactor } from '../core/redact.js';
 import { abortError, checkAborted } from './abort.js';
 import { tokenCredential } from './azure-credentials.js';
+import { azureSdk } from './sdks.js';
 import {
   StorageError,
   type ListEntry,
@@ -171,6 +165,7 @@ function pipelineOptions(o: AzureOptions): StoragePipelineOptions {
 }
 
 function serviceClient(urlAccount: string | undefined, o: AzureOptions, env: NodeJS.ProcessEnv): BlobServiceClient {
+  const { AnonymousCredential, BlobServiceClient, StorageSharedKeyCredential } = azureSdk();
   if (o.connectionString && !o.accessKey && !o.sasToken && !o.bearerToken) {
     try {
       return BlobServiceClient.fromConnectionString(o.connectionString, pipelineOptions(o));

@@ -16,11 +16,11 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Storage, type StorageOptions, type File, type FileMetadata } from '@google-cloud/storage';
-import { OAuth2Client } from 'google-auth-library';
+import type { Storage, StorageOptions, File, FileMetadata } from '@google-cloud/storage';
 import type { GcsOptions } from './config.js';
 import type { Redactor } from '../core/redact.js';
 import { abortError, checkAborted, raceAbort } from './abort.js';
+import { gcsSdk, googleAuthSdk } from './sdks.js';
 import {
   StorageError,
   type ListEntry,
@@ -69,6 +69,7 @@ export class GcsStore implements ObjectStore {
   ) {
     this.root = `gs://${bucketName}`;
     const opts = storageOptions(options);
+    const { Storage } = gcsSdk();
     this.storage = new Storage(opts);
     this.authenticatedCustomEndpoint = opts.useAuthWithCustomEndpoint === true;
   }
@@ -235,6 +236,7 @@ function storageOptions(o: GcsOptions): StorageOptions {
   }
   const explicit = o.bearerToken !== undefined || account !== undefined || o.applicationCredentials !== undefined;
   if (o.bearerToken !== undefined) {
+    const { OAuth2Client } = googleAuthSdk();
     const client = new OAuth2Client();
     client.setCredentials({ access_token: o.bearerToken });
     opts.authClient = client;

@@ -9,21 +9,11 @@
  */
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import {
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  DeleteObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-  type ServerSideEncryption,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig, ServerSideEncryption } from '@aws-sdk/client-s3';
 import type { S3Options } from './config.js';
 import type { Redactor } from '../core/redact.js';
 import { abortError, checkAborted } from './abort.js';
+import { s3Sdk, s3UploadSdk } from './sdks.js';
 import {
   StorageError,
   type ListEntry,
@@ -70,6 +60,7 @@ export class S3Store implements ObjectStore {
   }
 
   async *list(prefix: string, opts: ListOptions): AsyncIterable<ListEntry> {
+    const { ListObjectsV2Command } = s3Sdk();
     const client = await this.client();
     let token: string | undefined;
     // Some S3-compatible servers repeat a common prefix on every page that reaches it.
@@ -106,6 +97,7 @@ export class S3Store implements ObjectStore {
   }
 
   async head(key: string, opts: OperationOptions): Promise<ObjectMeta | null> {
+    const { HeadObjectCommand } = s3Sdk();
     const client = await this.client();
     try {
       const r = await client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: opts.signal });
@@ -122,6 +114,7 @@ export class S3Store implements ObjectStore {
   }
 
   async read(key: string, opts: ReadOptions): Promise<Readable> {
+    const { GetObjectCommand } = s3Sdk();
     const client = await this.client();
     const range = opts.range ? `bytes=${opts.range.offset}-${opts.range.offset + opts.range.length - 1}` : undefined;
     try {
@@ -134,6 +127,7 @@ export class S3Store implements ObjectStore {
 
   async write(key: string, body: Readable, opts: WriteOptions): Promise<ObjectMeta> {
     checkAborted(opts.signal);
+    const { PutObjectCommand } = s3Sdk();
     const client = await this.client();
     const o = this.options;
     const params = {
@@ -156,6 +150,7 @@ export class S3Store implements ObjectStore {
         throw this.fail(e, key, opts.signal);
       }
     }
+    const { Upload } = s3UploadSdk();
     const upload = new Upload({
       client,
       params: { ...params, Body: body },
@@ -178,6 +173,7 @@ export class S3Store implements ObjectStore {
   }
 
   async createIfAbsent(key: string, body: Buffer | string, opts: OperationOptions): Promise<boolean> {
+    const { PutObjectCommand } = s3Sdk();
     const client = await this.client();
     try {
       await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*' }), { abortSignal: opts.signal });
@@ -190,6 +186,7 @@ export class S3Store implements ObjectStore {
   }
 
   async delete(key: string, opts: OperationOptions): Promise<void> {
+    const { DeleteObjectCommand } = s3Sdk();
     const client = await this.client();
     try {
       await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: opts.signal });
@@ -200,6 +197,7 @@ export class S3Store implements ObjectStore {
   }
 
   async rootExists(opts: OperationOptions): Promise<boolean> {
+    const { HeadBucketCommand } = s3Sdk();
     const client = await this.client();
     try {
       await client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: opts.signal });
@@ -263,11 +261,13 @@ async function createClient(o: S3Options, urlRegion: string | undefined): Promis
     };
   }
   config.region = urlRegion ?? o.region ?? o.defaultRegion ?? (await sdkRegion(o.profile));
+  const { S3Client } = s3Sdk();
   return new S3Client(config);
 }
 
 /** The region the SDK's own chain finds (AWS_REGION, the profile), else us-east-1 like object_store. */
 async function sdkRegion(profile: string | undefined): Promise<string> {
+  const { S3Client } = s3Sdk();
   const probe = new S3Client(profile ? { profile } : {});
   try {
     return await probe.config.region();

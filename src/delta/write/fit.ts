@@ -13,7 +13,7 @@
  * - Non-nullable columns are checked after the data files are written, from their statistics.
  */
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
-import { DuckDBTypeId } from '@duckdb/node-api';
+import { DuckDBTypeId } from '../../engine/duckdb-type-id.js';
 import { ExecutorError } from '../../core/errors.js';
 import { deltaError } from '../errors.js';
 import { deltaTypeOfDuck, duckType, SchemaError, typeText, type DeltaType, type StructType } from '../schema.js';

@@ -33,8 +33,22 @@ interface Serialized {
   statements?: unknown[];
 }
 
+/** The statement that asks DuckDB's parser about `$1`; its one row and column is the JSON text. */
+export const SERIALIZE_SQL = 'SELECT CAST(json_serialize_sql(CAST($1 AS VARCHAR)) AS VARCHAR)';
+
 /** Resolves when `sql` is exactly one read-only query; throws AQ_STAGE_SQL_REJECTED otherwise. */
 export async function checkStageQuery(connection: DuckDBConnection, stageName: string, sql: string): Promise<void> {
+  const serialize = async (text: string) => String((await connection.runAndReadAll(SERIALIZE_SQL, [text])).getRows()[0]?.[0]);
+  return checkSerializedQuery(serialize, stageName, sql);
+}
+
+/**
+ * `checkStageQuery` with the parser reached through `serialize` (`SERIALIZE_SQL` run for one
+ * text, its result as a string): the same verdicts from an instance without the compatibility
+ * layer (`json_serialize_sql` parses with a parser of its own, which neither settings, macros nor
+ * functions of the instance reach), which is what `aqueducts validate` uses.
+ */
+export async function checkSerializedQuery(serialize: (sql: string) => Promise<string>, stageName: string, sql: string): Promise<void> {
   const reject = (message: string, line?: number, column?: number): never => {
     const where = line === undefined ? '' : ` (line ${line}, column ${column})`;
     throw new ExecutorError('AQ_STAGE_SQL_REJECTED', `stage "${stageName}": ${message}${where}`, {
@@ -46,8 +60,7 @@ export async function checkStageQuery(connection: DuckDBConnection, stageName: s
   const nonQuery = kinds.find((k) => !QUERY_STARTS.has(k));
   if (nonQuery !== undefined && NOT_QUERIES.has(nonQuery)) reject(onlyQueries(nonQuery));
 
-  const reader = await connection.runAndReadAll('SELECT CAST(json_serialize_sql(CAST($1 AS VARCHAR)) AS VARCHAR)', [sql]);
-  const result = JSON.parse(String(reader.getRows()[0]?.[0])) as Serialized;
+  const result = JSON.parse(await serialize(sql)) as Serialized;
 
   if (result.error) {
     if (result.error_type === 'parser') {

@@ -9,7 +9,8 @@
  * thread, one chunk (≤ 2048 rows) at a time, so it is meant for small inputs.
  */
 import { createHash } from 'node:crypto';
-import { ANY, BLOB, DuckDBBlobValue, DuckDBScalarFunction, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ANY, BLOB, DuckDBBlobValue, DuckDBScalarFunction } from '../duckdb.js';
 
 export const HASH_UDFS = Object.freeze(['sha224', 'sha384', 'sha512'] as const);
 
