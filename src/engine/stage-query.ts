@@ -8,7 +8,7 @@
  *   hold it as an integer.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { describe, type ColumnInfo } from './describe.js';
+import { relationColumns, type ColumnInfo } from './describe.js';
 import { quoteIdent } from './sql-text.js';
 import { tokenize } from './sql/tokens.js';
 
@@ -22,12 +22,12 @@ export interface BoundStage {
 }
 
 /**
- * Binds `sql` as the view `relation` (a quoted identifier) and works out the stage's query. The
- * view stays: the caller replaces it with the stage's table or view.
+ * Binds `sql` as the view `name` and works out the stage's query. The view stays: the caller
+ * replaces it with the stage's table or view.
  */
-export async function bindStage(conn: DuckDBConnection, relation: string, sql: string): Promise<BoundStage> {
-  await conn.run(`CREATE VIEW ${relation} AS ${sql}`);
-  const bound = await describe(conn, relation);
+export async function bindStage(conn: DuckDBConnection, name: string, sql: string): Promise<BoundStage> {
+  await conn.run(`CREATE VIEW ${quoteIdent(name)} AS ${sql}`);
+  const bound = await relationColumns(conn, name);
   const renameCount = bound.some((c) => c.name === 'count_star()') && !bound.some((c) => c.name === 'count(*)');
   const columns = bound.map((c) => ({
     ...c,

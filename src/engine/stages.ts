@@ -33,7 +33,7 @@ export function stageOutput(stageName: string, kind: StageOutputKind, body: stri
   return { stageName, kind, header: `\n${TITLES[kind]}: ${stageName}\n${RULE}\n`, body, footer: '' };
 }
 
-export { describe, type ColumnInfo } from './describe.js';
+export { describe, relationColumns, type ColumnInfo } from './describe.js';
 
 /**
  * A plan as a table. EXPLAIN cannot be read through a query, so its text comes whole (it grows
@@ -128,7 +128,7 @@ export async function runStage(run: StageRun): Promise<string> {
   };
   try {
     return await interruptible(conn, signal, async () => {
-      const { query, columns } = await bindStage(conn, table, sql);
+      const { query, columns } = await bindStage(conn, stage.name, sql);
       if (run.relation === 'view') {
         if (query !== sql) await conn.run(`CREATE OR REPLACE VIEW ${table} AS ${query}`);
         if (stage.explain) emitOutput(stageOutput(stage.name, 'explain', await planText(conn, `EXPLAIN ${sql}`)));
