@@ -11,9 +11,9 @@ import { ExecutorError, formatDiagnostic, toExecutorError } from '../core/errors
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Aqueduct, Stage } from '../pipeline/types.js';
 import { registerSource } from '../sources/index.js';
-import { checkDestination, planDestination, writeDestination, type DestinationPlan } from '../destinations/index.js';
+import { checkDestination, planDestination, type DestinationPlan } from '../destinations/index.js';
 import type { ProgressEvent, RunLogListener, StageOutput } from '../core/run-events.js';
-import { EngineSession, interruptible } from '../engine/session.js';
+import { EngineSession } from '../engine/session.js';
 import { runStage, stageSubject } from '../engine/stages.js';
 import { stageTraits, type StageTraits } from '../engine/stage-traits.js';
 import { planFusion, type DestinationReading, type FusionPlan } from '../engine/fusion-plan.js';
@@ -22,6 +22,7 @@ import { rewriteSql } from '../engine/sql/rewrite.js';
 import { checkStageQuery } from '../engine/sql/check.js';
 import { formatBytes } from '../storage/transfer.js';
 import { assertNoFindings } from './validate.js';
+import { fallBack, withFusedNote, writeFused } from './fused-queries.js';
 import { confineLocations, localLocations, type PathPolicy } from './confinement.js';
 
 export interface RunPipelineOptions {
@@ -214,7 +215,7 @@ async function runGroup(
             relation,
             signal,
             emitOutput: (output) => send({ type: 'stage.output', output }),
-            fallback: relation === 'table' && fused.length ? () => fallBack(session, prepared, fused, conn) : undefined,
+            fallback: relation === 'table' && fused.length ? () => fallBack(session, prepared.relations, fused, conn) : undefined,
           }));
           prepared.relations.record(stage.name, relation, query);
         } finally {
@@ -229,50 +230,6 @@ async function runGroup(
   for (const name of prepared.fusion.dropAfter.get(input.position) ?? []) {
     const relation = await prepared.relations.drop(session.main, name);
     session.log.debug({ stage: name, relation, group: input.position }, 'dropped stage relation');
-  }
-}
-
-/**
- * A query computing fused views failed while running: stores those views as the tables they
- * stand for, one by one in pipeline order, so that a stage whose own SQL fails is the one named
- * (as it would have been without fusion). Logged; returns whether the failed query is worth
- * running again (on the tables now).
- */
-async function fallBack(session: EngineSession, prepared: Prepared, fused: readonly string[], conn: EngineSession['main']): Promise<boolean> {
-  session.log.info({ stages: fused }, 'a query computing fused stages failed; storing them as tables to find the failing stage');
-  return prepared.relations.materialise(conn, fused);
-}
-
-/** Out of memory in the query of `subject` that also computed fused stages: the message says which. */
-async function withFusedNote<T>(subject: string, fused: readonly string[], work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (e) {
-    if (!(e instanceof ExecutorError) || e.code !== 'AQ_OUT_OF_MEMORY' || fused.length === 0 || !e.message.startsWith(`${subject}: `)) throw e;
-    const names = fused.map((n) => stageSubject(n).replace(/^stage /, '')).join(', ');
-    throw new ExecutorError('AQ_OUT_OF_MEMORY', `${e.message} (the query also computed ${fused.length === 1 ? 'stage' : 'stages'} ${names}, fused into it)`, { cause: e });
-  }
-}
-
-/**
- * Writes the destination. When the last stage is a view, the destination's query computes it
- * (and the views it reads): if that query fails, the views are stored as tables one by one, so
- * that a stage whose SQL fails is the one named; a local file or in-memory destination is then
- * written once more from the tables.
- */
-async function writeFused(session: EngineSession, prepared: Prepared, lastStage: string | null, signal: AbortSignal): Promise<void> {
-  const fused = lastStage !== null && prepared.fusion.relation.get(lastStage) === 'view' ? prepared.fusion.fusedInto.get(lastStage)! : [];
-  const subject = `destination "${prepared.destination!.destination.name}"`;
-  const write = () => withFusedNote(subject, fused, writeDestination(session, prepared.destination!, lastStage, signal));
-  try {
-    await write();
-  } catch (e) {
-    const engineFailure = e instanceof ExecutorError && e.code === 'AQ_DESTINATION_FAILED' && e.cause !== undefined && !(e.cause instanceof ExecutorError);
-    if (!engineFailure || signal.aborted || fused.length === 0) throw e;
-    const stored = await interruptible(session.main, signal, () => fallBack(session, prepared, fused, session.main));
-    const d = prepared.destination!;
-    if (!stored || (d.destination.type === 'file' && d.file?.remote)) throw e;
-    await write();
   }
 }
 
