@@ -11,6 +11,9 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { assertSucceeded, query, runYaml, tempDir, type RunRecord } from '../support/engine.js';
 import type { RunPipelineOptions } from '../../src/run/run-pipeline.js';
+import { duckDbTypeToDataType } from '../../src/engine/type-names.js';
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface FusionRecord extends RunRecord {
   /** Each stage's relation (table or view) and the reason, from the run's debug log. */
@@ -103,6 +106,26 @@ destination: { type: file, name: out, location: ./overflow.parquet, format: { ty
   assert.equal(failure(failed).code, 'AQ_STAGE_FAILED');
   assert.match(failure(failed).message, /^stage "huge": Conversion Error: .*out of range for the destination type INT64/s);
   assert.equal(await exists(path.join(cwd, 'overflow.parquet')), false);
+});
+
+test('a fused stage\'s schema and written types are those its table has, also for a column of NULL literals', async () => {
+  const cwd = await tempDir();
+  const pipeline = (out: string) => `sources: []
+stages:
+  - - { name: odd, query: "SELECT NULL AS nothing, [] AS empty, 1 AS one", print_schema: true }
+destination: { type: file, name: out, location: ./${out}.parquet, format: { type: parquet, options: {} } }`;
+  const fused = await run(pipeline('fused'), cwd);
+  const stored = await run(pipeline('stored'), cwd, { fuseStages: false });
+  assertSucceeded(fused);
+  assertSucceeded(stored);
+  assert.deepEqual([fused.relations.odd, stored.relations.odd], ['view', 'table']);
+  assert.equal(fused.outputs[0]!.body, stored.outputs[0]!.body);
+  // The types plain DuckDB gives the query (a NULL literal is an INTEGER), in the pipeline's names.
+  for (const c of await query('DESCRIBE SELECT NULL AS nothing, [] AS empty, 1 AS one')) {
+    assert.match(fused.outputs[0]!.body, new RegExp(`\\| ${c.column_name} +\\| ${escape(duckDbTypeToDataType(String(c.column_type)))} +\\|`));
+  }
+  const describe = (f: string) => query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '${path.join(cwd, f)}')`);
+  assert.deepEqual(await describe('fused.parquet'), await describe('stored.parquet'));
 });
 
 test('stages that stay tables: read by several stages or twice by one, not deterministic, shown, analyzed, last without a destination', async () => {
