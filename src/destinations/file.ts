@@ -17,8 +17,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { cancelled, ExecutorError } from '../core/errors.js';
 import { locationToPath } from '../pipeline/location.js';
 import type { Destination } from '../pipeline/types.js';
-import { describe } from '../engine/stages.js';
-import { interruptible } from '../engine/session.js';
+import { relationColumns } from '../engine/stages.js';
+import { classifyEngineError, interruptible } from '../engine/session.js';
 import { arrowTextExpression, isTimestampType } from '../engine/table-format.js';
 import { quoteIdent, quoteLiteral } from '../engine/sql-text.js';
 import { copyOptions } from './file-options.js';
@@ -219,7 +219,7 @@ export async function writeFileDestination(
   }
   await rm(t.temp, { recursive: true, force: true });
   try {
-    const cols = await describe(conn, quoteIdent(lastStage));
+    const cols = await relationColumns(conn, lastStage);
     for (const p of dest.partition_columns) {
       if (!cols.some((c) => c.name === p)) {
         throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: partition column "${p}" is not a column of stage "${lastStage}" (columns: ${cols.map((c) => c.name).join(', ')})`);
@@ -247,8 +247,8 @@ export async function writeFileDestination(
   } catch (e) {
     await rm(t.temp, { recursive: true, force: true });
     if (t.journal) await rm(t.journal, { force: true });
-    if (e instanceof ExecutorError) throw e;
-    throw new ExecutorError('AQ_DESTINATION_FAILED', `${subject}: ${(e as Error).message}`, { cause: e });
+    // The write reads the last stage, which may be a view its query computes: out of memory keeps its code.
+    throw classifyEngineError(e, 'AQ_DESTINATION_FAILED', subject);
   }
 }
 

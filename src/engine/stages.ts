@@ -1,6 +1,8 @@
 /**
- * Running one stage: its (compatibility-rewritten) query is materialised as a table named after
- * the stage; `explain`, `explain_analyze`, `print_schema` and `show` produce stage outputs.
+ * Running one stage: its (compatibility-rewritten) query becomes a relation named after the
+ * stage, a table holding its result or, when the stage is fused (fusion-plan.ts), a view computed
+ * by the query that reads it; `explain`, `explain_analyze`, `print_schema` and `show` produce stage
+ * outputs.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Stage } from '../pipeline/types.js';
@@ -10,6 +12,9 @@ import { clientString } from '../core/client-value.js';
 import { boundCell, boundedCellsQuery, CELL_MAX_CHARS, cutNote, formatTable, OUTPUT_MAX_CHARS, type Cell } from './table-format.js';
 import { quoteIdent } from './sql-text.js';
 import { duckDbTypeToDataType } from './type-names.js';
+import { describe, type ColumnInfo } from './describe.js';
+import { bindStage } from './stage-query.js';
+import type { StageRelation } from './fusion-plan.js';
 
 /** `show: 0` means all rows, capped here (docs/protocol.md). */
 export const SHOW_ALL_CAP = 500;
@@ -28,16 +33,7 @@ export function stageOutput(stageName: string, kind: StageOutputKind, body: stri
   return { stageName, kind, header: `\n${TITLES[kind]}: ${stageName}\n${RULE}\n`, body, footer: '' };
 }
 
-export interface ColumnInfo { name: string; type: string; nullable: boolean }
-
-export async function describe(conn: DuckDBConnection, relation: string): Promise<ColumnInfo[]> {
-  const r = await conn.runAndReadAll(`DESCRIBE ${relation}`);
-  return r.getRowObjectsJS().map((row) => ({
-    name: String(row.column_name),
-    type: String(row.column_type),
-    nullable: String(row.null) !== 'NO',
-  }));
-}
+export { describe, relationColumns, type ColumnInfo } from './describe.js';
 
 /**
  * A plan as a table. EXPLAIN cannot be read through a query, so its text comes whole (it grows
@@ -91,69 +87,70 @@ export function schemaText(cols: ColumnInfo[]): string {
   );
 }
 
+/** How a stage is named in messages: a long name (the client's) shows only its beginning. */
+export function stageSubject(name: string): string {
+  return name.length <= 100 ? `stage "${name}"` : `stage ${clientString(name, 'json', 100)}`;
+}
+
+export interface StageRun {
+  conn: DuckDBConnection;
+  stage: Stage;
+  /** The stage's query after the compatibility rewrite. */
+  sql: string;
+  /** A table holds the stage's rows; a view is computed by the query that reads it (fusion-plan.ts). */
+  relation: StageRelation;
+  signal: AbortSignal;
+  emitOutput: (o: StageOutput) => void;
+  /**
+   * Called when the stage's query fails while computing fused views (not when it runs out of
+   * memory or is cancelled): stores them as tables, a failure naming the stage it is in. When it
+   * returns true, the stage's query is run once more, now reading those tables.
+   */
+  fallback?: () => Promise<boolean>;
+}
+
 /**
- * Materialises the stage and produces its outputs. `sql` is the stage query after the
- * compatibility rewrite. Errors name the stage.
+ * Creates the stage's relation (a table holding its result, or a view) and produces its outputs.
+ * The query is bound first, as a view of the stage's name, so that an error in binding names the
+ * stage even when it is fused. Errors name the stage. Returns the query the relation holds.
  */
-export async function runStage(
-  conn: DuckDBConnection,
-  stage: Stage,
-  sql: string,
-  signal: AbortSignal,
-  emitOutput: (o: StageOutput) => void,
-): Promise<void> {
-  // Stage names are the client's: a long one shows only its beginning in messages.
-  const subject = stage.name.length <= 100 ? `stage "${stage.name}"` : `stage ${clientString(stage.name, 'json', 100)}`;
+export async function runStage(run: StageRun): Promise<string> {
+  const { conn, stage, sql, signal, emitOutput } = run;
   const table = quoteIdent(stage.name);
+  const retried = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (e) {
+      if (signal.aborted || !run.fallback || classifyEngineError(e, 'AQ_STAGE_FAILED', '').code !== 'AQ_STAGE_FAILED') throw e;
+      if (!(await run.fallback())) throw e;
+      return work();
+    }
+  };
   try {
-    await interruptible(conn, signal, async () => {
-      if (stage.explain_analyze) {
-        const text = await planText(conn, `EXPLAIN ANALYZE CREATE TABLE ${table} AS ${sql}`);
-        emitOutput(stageOutput(stage.name, 'explain_analyze', text));
-      } else {
+    return await interruptible(conn, signal, async () => {
+      const { query, columns } = await bindStage(conn, stage.name, sql);
+      if (run.relation === 'view') {
+        if (query !== sql) await conn.run(`CREATE OR REPLACE VIEW ${table} AS ${query}`);
         if (stage.explain) emitOutput(stageOutput(stage.name, 'explain', await planText(conn, `EXPLAIN ${sql}`)));
-        await conn.run(`CREATE TABLE ${table} AS ${sql}`);
-      }
-      const cols = await describe(conn, table);
-      // DataFusion names an unaliased count(*) `count(*)`; DuckDB calls it `count_star()`.
-      if (cols.some((c) => c.name === 'count_star()') && !cols.some((c) => c.name === 'count(*)')) {
-        await conn.run(`ALTER TABLE ${table} RENAME COLUMN "count_star()" TO "count(*)"`);
-        for (const c of cols) if (c.name === 'count_star()') c.name = 'count(*)';
-      }
-      // DataFusion sums 64-bit integers into a 64-bit integer; DuckDB widens to HUGEINT, which
-      // parquet cannot hold (it would be written as DOUBLE). Narrow back; overflow is an error.
-      for (const c of cols) {
-        if (c.type === 'HUGEINT' || c.type === 'UHUGEINT') {
-          const to = c.type === 'HUGEINT' ? 'BIGINT' : 'UBIGINT';
-          await conn.run(`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${to}`);
-          c.type = to;
+      } else {
+        await conn.run(`DROP VIEW ${table}`);
+        if (stage.explain_analyze) {
+          const text = await retried(() => planText(conn, `EXPLAIN ANALYZE CREATE TABLE ${table} AS ${query}`));
+          emitOutput(stageOutput(stage.name, 'explain_analyze', text));
+        } else {
+          if (stage.explain) emitOutput(stageOutput(stage.name, 'explain', await planText(conn, `EXPLAIN ${sql}`)));
+          await retried(() => conn.run(`CREATE TABLE ${table} AS ${query}`));
         }
       }
-      if (stage.print_schema) emitOutput(stageOutput(stage.name, 'print_schema', schemaText(cols)));
+      if (stage.print_schema) emitOutput(stageOutput(stage.name, 'print_schema', schemaText(columns)));
       if (stage.show !== null) {
         const all = stage.show === 0;
         const text = await tableText(conn, stage.name, all ? SHOW_ALL_CAP : stage.show);
         emitOutput(stageOutput(stage.name, all ? 'show' : 'show_limit', text));
       }
+      return query;
     });
   } catch (e) {
-    throw classifyEngineError(e, 'AQ_STAGE_FAILED', subject);
+    throw classifyEngineError(e, 'AQ_STAGE_FAILED', stageSubject(stage.name));
   }
-}
-
-/** Table names a query reads (from DuckDB's parse tree), lower-cased. */
-export async function referencedTables(conn: DuckDBConnection, sql: string): Promise<Set<string>> {
-  const r = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
-  const tree = JSON.parse(String(r.getRowsJS()[0]![0])) as unknown;
-  const names = new Set<string>();
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (n && typeof n === 'object') {
-      const o = n as Record<string, unknown>;
-      if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') names.add(o.table_name.toLowerCase());
-      for (const v of Object.values(o)) walk(v);
-    }
-  };
-  walk(tree);
-  return names;
 }

@@ -11,15 +11,18 @@ import { ExecutorError, formatDiagnostic, toExecutorError } from '../core/errors
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Aqueduct, Stage } from '../pipeline/types.js';
 import { registerSource } from '../sources/index.js';
-import { checkDestination, planDestination, writeDestination, type DestinationPlan } from '../destinations/index.js';
+import { checkDestination, planDestination, type DestinationPlan } from '../destinations/index.js';
 import type { ProgressEvent, RunLogListener, StageOutput } from '../core/run-events.js';
 import { EngineSession } from '../engine/session.js';
-import { referencedTables, runStage } from '../engine/stages.js';
-import { quoteIdent } from '../engine/sql-text.js';
+import { runStage, stageSubject } from '../engine/stages.js';
+import { stageTraits, type StageTraits } from '../engine/stage-traits.js';
+import { planFusion, type DestinationReading, type FusionPlan } from '../engine/fusion-plan.js';
+import { StageRelations } from '../engine/stage-relations.js';
 import { rewriteSql } from '../engine/sql/rewrite.js';
 import { checkStageQuery } from '../engine/sql/check.js';
 import { formatBytes } from '../storage/transfer.js';
 import { assertNoFindings } from './validate.js';
+import { fallBack, withFusedNote, writeFused } from './fused-queries.js';
 import { confineLocations, localLocations, type PathPolicy } from './confinement.js';
 
 export interface RunPipelineOptions {
@@ -44,6 +47,8 @@ export interface RunPipelineOptions {
   protectedDirs?: readonly string[];
   /** Disk the engine may spill to, in bytes (default: DuckDB's). */
   maxSpillBytes?: number;
+  /** false: every stage is stored as a table, none fused into the query that reads it (default true). */
+  fuseStages?: boolean;
 }
 
 export type RunOutcome =
@@ -53,43 +58,46 @@ export type RunOutcome =
 
 interface Prepared {
   sql: Map<string, string>;
-  /** Stage tables that can be dropped once the group at this index has finished. */
-  dropAfter: Map<number, string[]>;
+  /** Which stages are tables and which are views, and when each is dropped. */
+  fusion: FusionPlan;
+  relations: StageRelations;
   destination: DestinationPlan | null;
 }
 
-/** Rewrites and checks every stage, and works out when each stage table is last used. */
-async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string, protectedDirs: readonly string[]): Promise<Prepared> {
+/**
+ * How the destination reads the last stage: a file or in-memory destination in one query (so the
+ * last stage can be a view that query computes); ODBC streams it into another system and Delta
+ * reads it several times, so for them it stays a table.
+ */
+function destinationReading(pipeline: Aqueduct): DestinationReading {
+  const d = pipeline.destination;
+  if (!d) return 'none';
+  return d.type === 'file' || d.type === 'in_memory' ? 'once' : 'many';
+}
+
+/** Rewrites and checks every stage, and decides which stages are fused (fusion-plan.ts). */
+async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string, protectedDirs: readonly string[], fuse: boolean): Promise<Prepared> {
   for (const w of assertNoFindings(pipeline)) session.report('warn', formatDiagnostic(w));
   const sql = new Map<string, string>();
-  const refs = new Map<string, Set<string>>();
+  const traits = new Map<string, StageTraits>();
   for (const group of pipeline.stages) {
     for (const stage of group) {
       const rewritten = rewriteSql(stage.query);
       await checkStageQuery(session.main, stage.name, rewritten);
       sql.set(stage.name, rewritten);
-      refs.set(stage.name, await referencedTables(session.main, rewritten));
+      traits.set(stage.name, await stageTraits(session.main, rewritten));
     }
   }
+  const fusion = planFusion(pipeline, traits, { destination: destinationReading(pipeline), enabled: fuse });
+  for (const [stage, relation] of fusion.relation) session.log.debug({ stage, relation, reason: fusion.reason.get(stage) }, 'stage relation');
   const last = pipeline.stages.at(-1)?.at(-1)?.name;
-  const dropAfter = new Map<number, string[]>();
-  pipeline.stages.forEach((group, g) => {
-    for (const stage of group) {
-      if (stage.name === last) continue;
-      let lastUse = g;
-      pipeline.stages.forEach((later, h) => {
-        if (h > g && later.some((s) => refs.get(s.name)!.has(stage.name.toLowerCase()))) lastUse = h;
-      });
-      dropAfter.set(lastUse, [...(dropAfter.get(lastUse) ?? []), stage.name]);
-    }
-  });
   if (pipeline.destination && !last) {
     throw new ExecutorError('AQ_INVALID_PIPELINE', `destination "${pipeline.destination.name}": the pipeline has no stage whose result could be written`);
   }
   const inputs = localLocations(pipeline).filter((l) => l.field.startsWith('sources'));
   const destination = pipeline.destination ? planDestination(session, pipeline.destination, runId, { protectedDirs, inputs }) : null;
   await session.prepareConnections(Math.max(0, ...pipeline.stages.map((g) => g.length)));
-  return { sql, dropAfter, destination };
+  return { sql, fusion, relations: new StageRelations(), destination };
 }
 
 export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome> {
@@ -118,7 +126,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
   try {
     let prepared: Prepared;
     try {
-      prepared = await prepare(session, opts.pipeline, runId, opts.protectedDirs ?? [process.cwd()]);
+      prepared = await prepare(session, opts.pipeline, runId, opts.protectedDirs ?? [process.cwd()], opts.fuseStages ?? true);
     } catch (e) {
       return { status: 'failed', error: toExecutorError(e, 'AQ_INVALID_PIPELINE') };
     }
@@ -134,7 +142,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunOutcome>
           return () => ac.abort();
         }),
         writeDestination: fromPromise(({ input, signal }) =>
-          track(session.lockdown().then(() => writeDestination(session, prepared.destination!, input.lastStage, signal))),
+          track(session.lockdown().then(() => writeFused(session, prepared, input.lastStage, signal))),
         ),
       },
     });
@@ -197,8 +205,19 @@ async function runGroup(
         send({ type: 'stage.started', name: stage.name, position: input.position, subPosition: i });
         const t0 = performance.now();
         const stopWatching = watchProgress(conn, stage.name, opts);
+        const relation = prepared.fusion.relation.get(stage.name)!;
+        const fused = prepared.fusion.fusedInto.get(stage.name)!;
         try {
-          await runStage(conn, stage, prepared.sql.get(stage.name)!, signal, (output) => send({ type: 'stage.output', output }));
+          const query = await withFusedNote(stageSubject(stage.name), fused, runStage({
+            conn,
+            stage,
+            sql: prepared.sql.get(stage.name)!,
+            relation,
+            signal,
+            emitOutput: (output) => send({ type: 'stage.output', output }),
+            fallback: relation === 'table' && fused.length ? () => fallBack(session, prepared.relations, fused, conn) : undefined,
+          }));
+          prepared.relations.record(stage.name, relation, query);
         } finally {
           stopWatching();
         }
@@ -208,9 +227,9 @@ async function runGroup(
       }
     }),
   );
-  for (const name of prepared.dropAfter.get(input.position) ?? []) {
-    await session.main.run(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
-    session.log.debug({ table: name, group: input.position }, 'dropped stage table');
+  for (const name of prepared.fusion.dropAfter.get(input.position) ?? []) {
+    const relation = await prepared.relations.drop(session.main, name);
+    session.log.debug({ stage: name, relation, group: input.position }, 'dropped stage relation');
   }
 }
 

@@ -82,7 +82,7 @@ test('stages of a group run in parallel; later groups see earlier results', asyn
   assert.match(r.outputs[0]!.body, /\| 11428572 +\|/);
 });
 
-test('a stage table is dropped after the last group that reads it', async () => {
+test('a stage relation is dropped after the last group whose query reads it', async () => {
   const cwd = await tempDir();
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb(); } });
@@ -96,8 +96,9 @@ test('a stage table is dropped after the last group that reads it', async () => 
     { cwd, log },
   );
   assertSucceeded(r);
-  const dropped = lines.filter((l) => l.msg === 'dropped stage table').map((l) => `${l.table}@${l.group}`);
-  assert.deepEqual(dropped, ['a@1', 'c@2', 'b@3']);
+  // a is read by b alone, so it is a view (fused into b); b is read by c and d; nothing reads c.
+  const dropped = lines.filter((l) => l.msg === 'dropped stage relation').map((l) => `${l.stage}@${l.group}:${l.relation}`);
+  assert.deepEqual(dropped, ['a@1:view', 'c@2:table', 'b@3:table']);
 });
 
 test('progress runs from 0 to 100 and never decreases', async () => {
