@@ -1,0 +1,131 @@
+/**
+ * Executor latency benchmark: the time a client on the same machine waits for a trivial pipeline
+ * (one stage `SELECT 1 AS x`, no sources, no destination) to run on a real executor, from sending
+ * `execution_request` to receiving `execution_succeeded`, over sequential runs on one connection.
+ *
+ *   node --import tsx bench/executor-latency.ts [--runs=200] [--warmup=20] [--json]
+ *
+ * Starts the built executor (dist/, so run `npm run build` first) on 127.0.0.1:0 with its own
+ * temporary data root and spill directory, at log level info, and stops it at the end. Prints p50,
+ * p99, runs per second and whether the target (p50 under 25 ms) is met; with `--json`, the last
+ * line is one JSON object `{ "p50Ms", "p99Ms", "runsPerSecond" }` for another program to read.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const EXECUTOR_BIN = path.join(REPO, 'dist/src/cli/aqueducts-executor.js');
+const API_KEY = 'bench-latency-key';
+const TARGET_P50_MS = 25;
+
+const args = process.argv.slice(2);
+function option(name: string, fallback: number): number {
+  const raw = /^--[a-z]+=(.+)$/.exec(args.find((a) => a.startsWith(`--${name}=`)) ?? '')?.[1];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+const RUNS = option('runs', 200);
+const WARMUP = option('warmup', 20);
+const JSON_OUTPUT = args.includes('--json');
+
+const PIPELINE = {
+  version: 'v2',
+  sources: [],
+  stages: [[{ name: 'one', query: 'SELECT 1 AS x' }]],
+};
+
+interface Executor {
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startExecutor(root: string): Promise<Executor> {
+  const proc = spawn(process.execPath, [EXECUTOR_BIN, '--bind-address', '127.0.0.1:0', '--data-root', root, '--spill-dir', path.join(root, 'spill')], {
+    cwd: root,
+    env: { ...process.env, API_KEY, RUST_LOG: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => { stderr = (stderr + String(d)).slice(-4000); });
+  const exited = once(proc, 'exit');
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += String(d);
+      const m = /aqueducts-executor listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then(() => reject(new Error(`the executor exited before listening: ${stderr}`)));
+  });
+  return {
+    wsUrl: `${url.replace(/^http/, 'ws')}/ws/connect`,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Sends one execution_request and resolves with the milliseconds until execution_succeeded. */
+function timeOneRun(ws: WebSocket): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const onMessage = (raw: WebSocket.RawData) => {
+      const m = JSON.parse(String(raw)) as { type: string; error?: string };
+      if (m.type === 'execution_succeeded') {
+        ws.off('message', onMessage);
+        resolve(performance.now() - started);
+      } else if (m.type === 'execution_error' || m.type === 'cancel_response') {
+        ws.off('message', onMessage);
+        reject(new Error(`the run did not succeed: ${JSON.stringify(m)}`));
+      }
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify({ type: 'execution_request', pipeline: PIPELINE }));
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function main(): Promise<void> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'aq-bench-latency-'));
+  const executor = await startExecutor(root);
+  try {
+    const ws = new WebSocket(executor.wsUrl, { headers: { 'X-API-Key': API_KEY } });
+    await once(ws, 'open');
+    for (let i = 0; i < WARMUP; i++) await timeOneRun(ws);
+    const times: number[] = [];
+    const started = performance.now();
+    for (let i = 0; i < RUNS; i++) times.push(await timeOneRun(ws));
+    const seconds = (performance.now() - started) / 1000;
+    ws.close();
+    times.sort((a, b) => a - b);
+    const result = { p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)), runsPerSecond: round(RUNS / seconds) };
+    const [load1] = os.loadavg();
+    console.log(`executor latency, ${RUNS} sequential runs of SELECT 1 AS x after ${WARMUP} warm-up runs (${os.cpus().length} cores, load average ${load1!.toFixed(2)})`);
+    console.log(`p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.runsPerSecond} runs/s`);
+    console.log(`target p50 < ${TARGET_P50_MS} ms: ${result.p50Ms < TARGET_P50_MS ? 'met' : 'not met'}`);
+    if (JSON_OUTPUT) console.log(JSON.stringify(result));
+  } finally {
+    await executor.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 1;
+});
