@@ -3,12 +3,14 @@
  * (one stage `SELECT 1 AS x`, no sources, no destination) to run on a real executor, from sending
  * `execution_request` to receiving `execution_succeeded`, over sequential runs on one connection.
  *
- *   node --import tsx bench/executor-latency.ts [--runs=200] [--warmup=20] [--json]
+ *   node --import tsx bench/executor-latency.ts [--runs=200] [--warmup=20] [--json] [--executor=<file>]
  *
  * Starts the built executor (dist/, so run `npm run build` first) on 127.0.0.1:0 with its own
  * temporary data root and spill directory, at log level info, and stops it at the end. Prints p50,
  * p99, runs per second and whether the target (p50 under 25 ms) is met; with `--json`, the last
  * line is one JSON object `{ "p50Ms", "p99Ms", "runsPerSecond" }` for another program to read.
+ * `--executor` runs another build's `dist/src/cli/aqueducts-executor.js` instead, to compare two
+ * builds on the same machine at the same time.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,11 +20,11 @@ import path from 'node:path';
 import WebSocket from 'ws';
 
 const REPO = path.resolve(import.meta.dirname, '..');
-const EXECUTOR_BIN = path.join(REPO, 'dist/src/cli/aqueducts-executor.js');
+const args = process.argv.slice(2);
+const EXECUTOR_BIN = path.resolve(/^--executor=(.+)$/.exec(args.find((a) => a.startsWith('--executor=')) ?? '')?.[1] ?? path.join(REPO, 'dist/src/cli/aqueducts-executor.js'));
 const API_KEY = 'bench-latency-key';
 const TARGET_P50_MS = 25;
 
-const args = process.argv.slice(2);
 function option(name: string, fallback: number): number {
   const raw = /^--[a-z]+=(.+)$/.exec(args.find((a) => a.startsWith(`--${name}=`)) ?? '')?.[1];
   const value = raw === undefined ? fallback : Number(raw);
