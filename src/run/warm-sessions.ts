@@ -69,6 +69,11 @@ export class WarmSessions implements SessionSupplier {
     return taken;
   }
 
+  /** Resolves once the session for the next run is prepared (or could not be). */
+  async ready(): Promise<void> {
+    await this.next?.catch(() => null);
+  }
+
   /** Stops preparing sessions, closes the one prepared (waiting for it if needed) and removes the template. */
   async close(): Promise<void> {
     if (this.stopped) return;

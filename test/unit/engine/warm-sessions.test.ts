@@ -70,15 +70,15 @@ test('a run takes the session prepared before it asked; what a run leaves, the n
 
   const b = await EngineSession.open({ spillRoot, log });
   try {
-    assert.notEqual(b.instance, a.instance);
-    assert.notEqual(b.spillDir, a.spillDir);
-    assert.deepEqual(await readdir(b.spillDir), []);
-    assert.equal(b.isLocked, false);
     assert.deepEqual(await rows(b.main, "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal UNION ALL SELECT sequence_name FROM duckdb_sequences()"), []);
     assert.equal(await one(b.main, "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'leftover_macro'"), '0');
     assert.equal(await macroDefinition(b.main), original);
     assert.equal(await one(b.main, "SELECT current_setting('default_order')"), 'ASCENDING');
     assert.notEqual(await one(b.main, "SELECT current_setting('memory_limit')"), '300.0 MiB');
+    assert.deepEqual(await readdir(b.spillDir), []);
+    assert.notEqual(b.spillDir, a.spillDir);
+    assert.notEqual(b.instance, a.instance);
+    assert.equal(b.isLocked, false);
     // Not locked down: the run's own lockdown still applies.
     await b.main.run("SET allowed_directories = ['/nowhere/']");
     await b.lockdown();
@@ -131,11 +131,15 @@ test('the macros copied from the template are the macros installed from SQL', as
   assert.ok(fromSql.some(([, , d]) => String(d).includes('lambda ')), 'no macro with a lambda was compared');
 });
 
-test('closing waits for the session being prepared and for the closing of finished ones, and removes everything', async () => {
+test('closing waits for the closing of finished sessions, closes the prepared one, and removes everything', async () => {
   const { warm, spillRoot } = await start();
   const s = await EngineSession.open({ spillRoot, log });
+  // The template, the run's session and the next one, prepared; the run leaves many files to remove.
+  await warm.ready();
+  assert.equal((await readdir(spillRoot)).length, 3);
+  await Promise.all(Array.from({ length: 10000 }, (_, i) => writeFile(path.join(s.spillDir, `spilled-${i}.tmp`), 'x')));
   await s.close();
-  // The next session is being prepared and the finished one is still being closed.
+  // The finished session is still being closed.
   await warm.close();
   assert.deepEqual(await readdir(spillRoot), []);
   // Sessions opened after that are the run's own.
