@@ -18,6 +18,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ExecutorError } from '../../core/errors.js';
+import { quoteLiteral } from '../sql-text.js';
 import { tokenize, TokenView } from './tokens.js';
 
 /** First words of the statements that are queries. */
@@ -46,8 +47,13 @@ export async function checkStageQuery(connection: DuckDBConnection, stageName: s
   const nonQuery = kinds.find((k) => !QUERY_STARTS.has(k));
   if (nonQuery !== undefined && NOT_QUERIES.has(nonQuery)) reject(onlyQueries(nonQuery));
 
-  const reader = await connection.runAndReadAll('SELECT CAST(json_serialize_sql(CAST($1 AS VARCHAR)) AS VARCHAR)', [sql]);
-  const result = JSON.parse(String(reader.getRows()[0]?.[0])) as Serialized;
+  // The text goes to DuckDB as a C string, which would end at a NUL.
+  if (sql.includes('\0')) reject('the query contains a NUL character');
+  // A literal rather than a parameter, and the materialized result read in place: one round trip
+  // to the engine instead of five (extract, prepare, execute, two fetches).
+  const materialized = await connection.run(`SELECT CAST(json_serialize_sql(${quoteLiteral(sql)}) AS VARCHAR)`);
+  const serialized = materialized.chunkCount > 0 ? materialized.getChunk(0).getRows()[0]?.[0] : undefined;
+  const result = JSON.parse(String(serialized)) as Serialized;
 
   if (result.error) {
     if (result.error_type === 'parser') {
