@@ -73,6 +73,8 @@ test('stopping while the first session is still being prepared exits 0 and leave
   const spill = path.join(dir, 'spill');
   const ex = await startExecutor(['--data-root', dir, '--spill-dir', spill]);
   try {
+    // Logged in the same turn as the signal handlers are installed.
+    await waitForLog(ex, (l) => l.msg === 'listening');
     ex.proc.kill('SIGTERM');
     assert.equal(await ex.exited, 0);
     assert.deepEqual(await readdir(spill).catch(() => []), []);
