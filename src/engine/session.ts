@@ -50,6 +50,10 @@ export function spillDirOwner(name: string): number | null {
 export interface InstanceOptions {
   spillRoot?: string;
   threads?: number;
+  /** The memory limit to create the instance with (a run asking for another one gets it set). */
+  memoryLimitGb?: number;
+  /** DuckDB's own spill limit, in bytes, to create the instance with (see `configureRun`). */
+  maxSpillBytes?: number;
   /** A macro template file (sql/compat.ts, writeMacroTemplate) to copy the macros from. */
   macroTemplate?: string;
 }
@@ -83,6 +87,8 @@ export class EngineSession {
     readonly main: DuckDBConnection,
     readonly spillDir: string,
     log: Logger,
+    /** The limits the instance was created with. */
+    private readonly created: { memoryLimitMiB: number | null; spillLimited: boolean },
   ) {
     this.runLog = log;
   }
@@ -112,7 +118,7 @@ export class EngineSession {
   static async open(opts: SessionOptions): Promise<EngineSession> {
     const supplied = await EngineSession.supplier?.take(opts);
     if (supplied) return supplied;
-    const session = await EngineSession.create({ spillRoot: opts.spillRoot, threads: opts.threads }, opts.log);
+    const session = await EngineSession.create({ spillRoot: opts.spillRoot, threads: opts.threads, memoryLimitGb: opts.memoryLimitGb, maxSpillBytes: opts.maxSpillBytes }, opts.log);
     try {
       await session.configureRun(opts);
     } catch (e) {
@@ -135,14 +141,17 @@ export class EngineSession {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     };
+    const memory = memoryLimitMiB(inst.memoryLimitGb);
+    if (memory !== null) config.memory_limit = `${memory}MiB`;
     if (inst.threads && inst.threads > 0) config.threads = String(inst.threads);
+    if (inst.maxSpillBytes !== undefined) config.max_temp_directory_size = `${spillLimitMiB(inst.maxSpillBytes)}MiB`;
     let instance: DuckDBInstance | undefined;
     try {
       instance = await DuckDBInstance.create(':memory:', config);
       const main = await instance.connect();
       await applySqlCompat(main, { macroTemplate: inst.macroTemplate });
       await main.run(PROGRESS_SETTINGS);
-      const session = new EngineSession(instance, main, spillDir, log);
+      const session = new EngineSession(instance, main, spillDir, log, { memoryLimitMiB: memory, spillLimited: inst.maxSpillBytes !== undefined });
       session.connections.add(main);
       return session;
     } catch (e) {
@@ -153,8 +162,15 @@ export class EngineSession {
   }
 
   /**
-   * Gives the session to one run: the run's memory limit and spill limit (instance-wide settings,
-   * set before anything else runs), its logger and its log listener. Once per session.
+   * Gives the session to one run: its logger and log listener, and its memory limit when the
+   * instance was created with another (an instance-wide setting, set before anything else runs).
+   * DuckDB's own spill limit is set only on an instance created without one. Given at creation,
+   * DuckDB 1.5.6 does not hold a table's spilled blocks to it (measured), and the spill
+   * directory's watcher (`watchDisk`) stops a run past its budget with a message naming
+   * --max-spill; set with `SET`, DuckDB enforces it and fails the run with its own error first. So
+   * an instance prepared ahead keeps the limit it was created with (the budget when it was
+   * prepared), and the run's own budget is enforced by the watcher, as for any run. Once per
+   * session.
    */
   async configureRun(opts: SessionOptions): Promise<void> {
     if (this.configured || this.closed || this.locked) throw new ExecutorError('AQ_INTERNAL', 'an engine session serves one run only');
@@ -162,8 +178,9 @@ export class EngineSession {
     this.runLog = opts.log;
     this.onLog = opts.onLog;
     const settings: string[] = [];
-    if (opts.memoryLimitGb && opts.memoryLimitGb > 0) settings.push(`SET GLOBAL memory_limit = '${Math.max(1, Math.floor(opts.memoryLimitGb * 1024))}MiB';`);
-    if (opts.maxSpillBytes !== undefined) settings.push(`SET GLOBAL max_temp_directory_size = '${Math.max(1, Math.floor(opts.maxSpillBytes / 1024 / 1024))}MiB';`);
+    const memory = memoryLimitMiB(opts.memoryLimitGb);
+    if (memory !== this.created.memoryLimitMiB) settings.push(memory === null ? 'RESET GLOBAL memory_limit;' : `SET GLOBAL memory_limit = '${memory}MiB';`);
+    if (opts.maxSpillBytes !== undefined && !this.created.spillLimited) settings.push(`SET GLOBAL max_temp_directory_size = '${spillLimitMiB(opts.maxSpillBytes)}MiB';`);
     if (settings.length === 0) return;
     try {
       await this.main.run(settings.join('\n'));
@@ -287,6 +304,15 @@ export class EngineSession {
   private assertUnlocked(): void {
     if (this.locked) throw new ExecutorError('AQ_INTERNAL', 'the engine is locked down; paths can no longer be allowed');
   }
+}
+
+/** A memory limit in GiB as whole MiB (at least 1); null for none (0 or undefined: DuckDB's default). */
+function memoryLimitMiB(gb: number | undefined): number | null {
+  return gb && gb > 0 ? Math.max(1, Math.floor(gb * 1024)) : null;
+}
+
+function spillLimitMiB(bytes: number): number {
+  return Math.max(1, Math.floor(bytes / 1024 / 1024));
 }
 
 /**

@@ -33,7 +33,7 @@ export interface RunDeps {
  * disk. Asked synchronously: two metadata calls answered from the kernel's cache, where handing
  * them to the thread pool would add two waits for a free thread to every run.
  */
-async function spillBudget(deps: RunDeps): Promise<number | undefined> {
+export async function spillBudget(deps: RunDeps): Promise<number | undefined> {
   if (deps.maxSpillGb) return Math.floor(deps.maxSpillGb * 1024 ** 3);
   try {
     const root = deps.spillRoot ?? os.tmpdir();

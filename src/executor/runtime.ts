@@ -10,7 +10,7 @@ import { executorMachine, type ExecutorEvent } from '../../machines/executor.mac
 import type { Logger } from '../core/log.js';
 import { WarmSessions } from '../run/warm-sessions.js';
 import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
-import { runExecutionActor, type RunDeps } from './run-execution.actor.js';
+import { runExecutionActor, spillBudget, type RunDeps } from './run-execution.actor.js';
 
 export interface ExecutorRuntimeOptions extends RunDeps {
   executorId: string;
@@ -61,7 +61,7 @@ export function createExecutorRuntime(opts: ExecutorRuntimeOptions): ExecutorRun
       log.info({ state: snap.value, execution_id: snap.context.current?.id ?? null, queue_length: snap.context.queue.length }, 'executor state');
     }
   });
-  const warm = WarmSessions.start({ spillRoot: opts.spillRoot, log });
+  const warm = WarmSessions.start({ spillRoot: opts.spillRoot, memoryLimitGb: opts.memoryLimitGb, spillBudget: () => spillBudget(opts), log });
   const stopped = new Promise<void>((resolve) => {
     actor.subscribe({ complete: () => resolve(), error: () => resolve() });
   }).then(async () => {

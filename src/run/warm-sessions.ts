@@ -22,6 +22,10 @@ export interface WarmSessionsOptions {
   spillRoot?: string;
   /** Worker threads of each instance, as the runs give it (default: DuckDB's). */
   threads?: number;
+  /** The memory limit runs will ask for, in GiB (a run asking for another gets it set when it takes the session). */
+  memoryLimitGb?: number;
+  /** The spill budget a run would get now, in bytes: DuckDB's own spill limit of each prepared instance. */
+  spillBudget?: () => Promise<number | undefined>;
   log: Logger;
 }
 
@@ -107,7 +111,8 @@ export class WarmSessions implements SessionSupplier {
     if (this.stopped) return null;
     const macroTemplate = await this.template;
     try {
-      const session = await EngineSession.create({ spillRoot: this.spillRoot, threads: this.opts.threads, macroTemplate }, this.opts.log);
+      const maxSpillBytes = await this.opts.spillBudget?.();
+      const session = await EngineSession.create({ spillRoot: this.spillRoot, threads: this.opts.threads, memoryLimitGb: this.opts.memoryLimitGb, maxSpillBytes, macroTemplate }, this.opts.log);
       // The connection of a run's first stage (the stages of a group each open their own).
       await session.prepareConnections(1);
       if (!this.stopped) return session;
