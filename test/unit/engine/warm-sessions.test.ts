@@ -148,3 +148,22 @@ test('closing waits for the closing of finished sessions, closes the prepared on
   await own.close();
   assert.deepEqual(await readdir(spillRoot), []);
 });
+
+test('an executor\'s prepared session is created with its memory limit and spill budget; a run asking for another memory limit gets it', async () => {
+  const spillRoot = await tempDir('aq-warm-');
+  const warm = WarmSessions.start({ spillRoot, log, memoryLimitGb: 0.5, spillBudget: async () => 7 * 1024 ** 3 });
+  started.push(warm);
+  const limits = async (memoryLimitGb: number) => {
+    await warm.ready();
+    const s = await EngineSession.open({ spillRoot, log, memoryLimitGb, maxSpillBytes: 3 * 1024 ** 3 });
+    try {
+      return await rows(s.main, "SELECT current_setting('memory_limit'), current_setting('max_temp_directory_size')");
+    } finally {
+      await s.close();
+    }
+  };
+  // DuckDB's own spill limit stays the one the instance was created with (the run's budget is
+  // enforced on its spill directory, session.ts watchDisk).
+  assert.deepEqual(await limits(0.5), [['512.0 MiB', '7.0 GiB']]);
+  assert.deepEqual(await limits(1), [['1.0 GiB', '7.0 GiB']]);
+});
