@@ -3,7 +3,7 @@
  * (one stage `SELECT 1 AS x`, no sources, no destination) to run on a real executor, from sending
  * `execution_request` to receiving `execution_succeeded`, over sequential runs on one connection.
  *
- *   node --import tsx bench/executor-latency.ts [--runs=200] [--warmup=20] [--json] [--executor=<file>]
+ *   node --import tsx bench/executor-latency.ts [--runs=200] [--warmup=20] [--gap=<ms>] [--json] [--executor=<file>]
  *
  * Starts the built executor (dist/, so run `npm run build` first) on 127.0.0.1:0 with its own
  * temporary data root and spill directory, at log level info, and stops it at the end. The
@@ -13,7 +13,8 @@
  * Prints p50, p99, runs per second (sequential runs: the runs divided by the sum of their times)
  * and whether the target (p50 under 25 ms) is met; with `--json`, the last line is one JSON object
  * `{ "p50Ms", "p99Ms", "runsPerSecond", "roundTripP50Ms" }` for another program to read.
- * `--executor` runs another build's `dist/src/cli/aqueducts-executor.js` instead, to compare two
+ * `--gap` makes the client wait that many milliseconds before each run (runs per second then
+ * still counts only the runs' own times). `--executor` runs another build's `dist/src/cli/aqueducts-executor.js` instead, to compare two
  * builds on the same machine at the same time.
  */
 import { spawn } from 'node:child_process';
@@ -38,6 +39,8 @@ function option(name: string, fallback: number): number {
 }
 const RUNS = option('runs', 200);
 const WARMUP = option('warmup', 20);
+/** Milliseconds the client waits between runs (0: back to back). */
+const GAP = args.some((a) => a.startsWith('--gap=')) ? option('gap', 1) : 0;
 const JSON_OUTPUT = args.includes('--json');
 
 const PIPELINE = {
@@ -133,7 +136,10 @@ async function main(): Promise<void> {
     // Not interleaved with the runs: a request that follows a run waits while the executor closes
     // that run's instance, which belongs to the runs' figures, not to the baseline's.
     for (let i = 0; i < RUNS; i++) roundTrips.push(await timeOneRoundTrip(ws));
-    for (let i = 0; i < RUNS; i++) times.push(await timeOneRun(ws));
+    for (let i = 0; i < RUNS; i++) {
+      if (GAP > 0) await new Promise((resolve) => setTimeout(resolve, GAP));
+      times.push(await timeOneRun(ws));
+    }
     ws.close();
     const seconds = times.reduce((a, b) => a + b, 0) / 1000;
     times.sort((a, b) => a - b);
@@ -145,7 +151,8 @@ async function main(): Promise<void> {
       roundTripP50Ms: round(percentile(roundTrips, 50)),
     };
     const load = `load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after`;
-    console.log(`executor latency, ${RUNS} sequential runs of SELECT 1 AS x after ${WARMUP} warm-up runs (${os.cpus().length} cores, ${load})`);
+    const spacing = GAP > 0 ? `, ${GAP} ms apart` : ', back to back';
+    console.log(`executor latency, ${RUNS} sequential runs of SELECT 1 AS x${spacing}, after ${WARMUP} warm-up runs (${os.cpus().length} cores, ${load})`);
     console.log(`run: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.runsPerSecond} runs/s`);
     console.log(`baseline, protocol round trip without a run: p50 ${result.roundTripP50Ms} ms, p99 ${round(percentile(roundTrips, 99))} ms`);
     console.log(`target p50 < ${TARGET_P50_MS} ms: ${result.p50Ms < TARGET_P50_MS ? 'met' : 'not met'}`);
