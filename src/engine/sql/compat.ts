@@ -118,11 +118,11 @@ const TEMPLATE_ALIAS = 'aq_macro_template';
 async function copyMacros(connection: DuckDBConnection, file: string): Promise<void> {
   if (await macrosInstalled(connection)) return;
   const database = String((await connection.runAndReadAll('SELECT current_database()')).getRows()[0]?.[0]);
-  await connection.run(`ATTACH ${quoteLiteral(file)} AS ${TEMPLATE_ALIAS} (READ_ONLY)`);
   try {
-    await connection.run(`COPY FROM DATABASE ${TEMPLATE_ALIAS} TO ${quoteIdent(database)}`);
-  } finally {
-    await connection.run(`DETACH ${TEMPLATE_ALIAS}`);
+    await connection.run(`ATTACH ${quoteLiteral(file)} AS ${TEMPLATE_ALIAS} (READ_ONLY);\nCOPY FROM DATABASE ${TEMPLATE_ALIAS} TO ${quoteIdent(database)};\nDETACH ${TEMPLATE_ALIAS};`);
+  } catch (e) {
+    await connection.run(`DETACH DATABASE IF EXISTS ${TEMPLATE_ALIAS}`).catch(() => undefined);
+    throw e;
   }
   if (!(await macrosInstalled(connection))) throw new Error(`the macro template ${file} does not hold the macros (${MACROS_VERSION} is missing)`);
 }

@@ -76,6 +76,8 @@ test('a run takes the session prepared before it asked; what a run leaves, the n
     assert.equal(await one(b.main, "SELECT current_setting('default_order')"), 'ASCENDING');
     assert.notEqual(await one(b.main, "SELECT current_setting('memory_limit')"), '300.0 MiB');
     assert.deepEqual(await readdir(b.spillDir), []);
+    // The macro template was detached once copied: the run cannot read or reach it.
+    assert.deepEqual(await rows(b.main, 'SELECT database_name FROM duckdb_databases() WHERE NOT internal ORDER BY 1'), [['memory']]);
     assert.notEqual(b.spillDir, a.spillDir);
     assert.notEqual(b.instance, a.instance);
     assert.equal(b.isLocked, false);
