@@ -47,6 +47,26 @@ export function spillDirOwner(name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** What an instance is created with; the rest of SessionOptions is the run's (`configureRun`). */
+export interface InstanceOptions {
+  spillRoot?: string;
+  threads?: number;
+  /** The memory limit to create the instance with (a run asking for another one gets it set). */
+  memoryLimitGb?: number;
+  /** DuckDB's own spill limit, in bytes, to create the instance with (see `configureRun`). */
+  maxSpillBytes?: number;
+  /** A macro template file (sql/compat.ts, writeMacroTemplate) to copy the macros from. */
+  macroTemplate?: string;
+}
+
+/**
+ * Hands out sessions prepared ahead of time (warm-sessions.ts). `take` resolves with a session
+ * already configured for the run, or null when it has none that fits (the run then opens its own).
+ */
+export interface SessionSupplier {
+  take(opts: SessionOptions): Promise<EngineSession | null> | null;
+}
+
 export class EngineSession {
   private readonly connections = new Set<DuckDBConnection>();
   /** Configured connections waiting to be used (settings cannot change after lockdown). */
@@ -55,15 +75,29 @@ export class EngineSession {
   private readonly allowedDirs = new Set<string>();
   private locked: Promise<void> | null = null;
   private closed = false;
+  private configured = false;
+  private disposer: ((dispose: () => Promise<void>) => void) | null = null;
+  private runLog: Logger;
+  private onLog: RunLogListener | undefined;
+  /** Where EngineSession.open takes sessions from first (the executor's warm sessions); none by default. */
+  private static supplier: SessionSupplier | null = null;
 
   private constructor(
     readonly instance: DuckDBInstance,
     /** The connection sources and destinations use. */
     readonly main: DuckDBConnection,
     readonly spillDir: string,
-    readonly log: Logger,
-    private readonly onLog: RunLogListener | undefined,
-  ) {}
+    log: Logger,
+    /** The limits the instance was created with. */
+    private readonly created: { memoryLimitMiB: number | null; spillLimited: boolean },
+  ) {
+    this.runLog = log;
+  }
+
+  /** The run's logger (before `configureRun`, the logger the session was created with). */
+  get log(): Logger {
+    return this.runLog;
+  }
 
   /** A line for the run's user: logged, and passed to the run's listener. */
   report(level: RunLogLevel, message: string): void {
@@ -71,8 +105,36 @@ export class EngineSession {
     this.onLog?.(level, message);
   }
 
+  /** Makes `open` take sessions from `supplier` first. */
+  static useSupplier(supplier: SessionSupplier): void {
+    EngineSession.supplier = supplier;
+  }
+
+  /** `open` no longer asks `supplier` (if it is the one in use). */
+  static dropSupplier(supplier: SessionSupplier): void {
+    if (EngineSession.supplier === supplier) EngineSession.supplier = null;
+  }
+
+  /** A session for one run: a supplied one when there is one that fits, else a new one. */
   static async open(opts: SessionOptions): Promise<EngineSession> {
-    const root = opts.spillRoot ?? DEFAULT_SPILL_ROOT;
+    const supplied = await EngineSession.supplier?.take(opts);
+    if (supplied) return supplied;
+    const session = await EngineSession.create({ spillRoot: opts.spillRoot, threads: opts.threads, memoryLimitGb: opts.memoryLimitGb, maxSpillBytes: opts.maxSpillBytes }, opts.log);
+    try {
+      await session.configureRun(opts);
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    return session;
+  }
+
+  /**
+   * A new instance with its own spill directory, the compatibility layer and nothing else, not yet
+   * given to a run: `configureRun` gives it the run's memory and spill limits and loggers.
+   */
+  static async create(inst: InstanceOptions, log: Logger): Promise<EngineSession> {
+    const root = inst.spillRoot ?? DEFAULT_SPILL_ROOT;
     await mkdir(root, { recursive: true });
     const spillDir = await mkdtemp(path.join(root, `${SPILL_PREFIX}${process.pid}-`));
     const config: Record<string, string> = {
@@ -80,22 +142,51 @@ export class EngineSession {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     };
-    if (opts.memoryLimitGb && opts.memoryLimitGb > 0) config.memory_limit = `${Math.max(1, Math.floor(opts.memoryLimitGb * 1024))}MiB`;
-    if (opts.threads && opts.threads > 0) config.threads = String(opts.threads);
-    if (opts.maxSpillBytes !== undefined) config.max_temp_directory_size = `${Math.max(1, Math.floor(opts.maxSpillBytes / 1024 / 1024))}MiB`;
+    const memory = memoryLimitMiB(inst.memoryLimitGb);
+    if (memory !== null) config.memory_limit = `${memory}MiB`;
+    if (inst.threads && inst.threads > 0) config.threads = String(inst.threads);
+    if (inst.maxSpillBytes !== undefined) config.max_temp_directory_size = `${spillLimitMiB(inst.maxSpillBytes)}MiB`;
     let instance: DuckDBInstance | undefined;
     try {
       instance = await DuckDBInstance.create(':memory:', config);
       const main = await instance.connect();
-      await applySqlCompat(main);
+      await applySqlCompat(main, { macroTemplate: inst.macroTemplate });
       await main.run(PROGRESS_SETTINGS);
-      const session = new EngineSession(instance, main, spillDir, opts.log, opts.onLog);
+      const session = new EngineSession(instance, main, spillDir, log, { memoryLimitMiB: memory, spillLimited: inst.maxSpillBytes !== undefined });
       session.connections.add(main);
       return session;
     } catch (e) {
       instance?.closeSync();
       await rm(spillDir, { recursive: true, force: true });
       throw new ExecutorError('AQ_INTERNAL', `could not start the engine: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /**
+   * Gives the session to one run: its logger and log listener, and its memory limit when the
+   * instance was created with another (an instance-wide setting, set before anything else runs).
+   * DuckDB's own spill limit is set only on an instance created without one. Given at creation,
+   * DuckDB 1.5.6 does not hold a table's spilled blocks to it (measured), and the spill
+   * directory's watcher (`watchDisk`) stops a run past its budget with a message naming
+   * --max-spill; set with `SET`, DuckDB enforces it and fails the run with its own error first. So
+   * an instance prepared ahead keeps the limit it was created with (the budget when it was
+   * prepared), and the run's own budget is enforced by the watcher, as for any run. Once per
+   * session.
+   */
+  async configureRun(opts: SessionOptions): Promise<void> {
+    if (this.configured || this.closed || this.locked) throw new ExecutorError('AQ_INTERNAL', 'an engine session serves one run only');
+    this.configured = true;
+    this.runLog = opts.log;
+    this.onLog = opts.onLog;
+    const settings: string[] = [];
+    const memory = memoryLimitMiB(opts.memoryLimitGb);
+    if (memory !== this.created.memoryLimitMiB) settings.push(memory === null ? 'RESET GLOBAL memory_limit;' : `SET GLOBAL memory_limit = '${memory}MiB';`);
+    if (opts.maxSpillBytes !== undefined && !this.created.spillLimited) settings.push(`SET GLOBAL max_temp_directory_size = '${spillLimitMiB(opts.maxSpillBytes)}MiB';`);
+    if (settings.length === 0) return;
+    try {
+      await this.main.run(settings.join('\n'));
+    } catch (e) {
+      throw new ExecutorError('AQ_INTERNAL', `could not apply the run's memory and spill limits: ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -144,11 +235,12 @@ export class EngineSession {
    */
   lockdown(): Promise<void> {
     this.locked ??= (async () => {
-      const c = this.main;
-      if (this.allowedFiles.size) await c.run(`SET allowed_paths = ${stringList([...this.allowedFiles])}`);
-      if (this.allowedDirs.size) await c.run(`SET allowed_directories = ${stringList([...this.allowedDirs])}`);
-      await c.run('SET enable_external_access = false');
-      await c.run('SET lock_configuration = true');
+      // One multi-statement text: statements run in order, and the first to fail stops the rest.
+      const statements: string[] = [];
+      if (this.allowedFiles.size) statements.push(`SET allowed_paths = ${stringList([...this.allowedFiles])};`);
+      if (this.allowedDirs.size) statements.push(`SET allowed_directories = ${stringList([...this.allowedDirs])};`);
+      statements.push('SET enable_external_access = false;', 'SET lock_configuration = true;');
+      await this.main.run(statements.join('\n'));
     })();
     return this.locked;
   }
@@ -181,7 +273,11 @@ export class EngineSession {
     return () => { done = true; clearInterval(timer); };
   }
 
-  /** Closes every connection and the instance, and removes the spill directory. */
+  /**
+   * Closes every connection (interrupting what still runs) and the instance, and removes the spill
+   * directory. With a disposer (`disposeWith`), the connections are closed here and the rest is
+   * handed to it.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -189,13 +285,35 @@ export class EngineSession {
       try { c.closeSync(); } catch { /* already closed */ }
     }
     this.connections.clear();
-    try { this.instance.closeSync(); } catch { /* already closed */ }
-    await rm(this.spillDir, { recursive: true, force: true });
+    const dispose = async () => {
+      try { this.instance.closeSync(); } catch { /* already closed */ }
+      await rm(this.spillDir, { recursive: true, force: true });
+    };
+    if (this.disposer) this.disposer(dispose);
+    else await dispose();
+  }
+
+  /**
+   * Has `close` hand the closing of the instance and the removal of the spill directory to
+   * `disposer`, which must run them (for a process that can close the instance after it has
+   * answered, and waits for every disposal before it stops).
+   */
+  disposeWith(disposer: (dispose: () => Promise<void>) => void): void {
+    this.disposer = disposer;
   }
 
   private assertUnlocked(): void {
     if (this.locked) throw new ExecutorError('AQ_INTERNAL', 'the engine is locked down; paths can no longer be allowed');
   }
+}
+
+/** A memory limit in GiB as whole MiB (at least 1); null for none (0 or undefined: DuckDB's default). */
+function memoryLimitMiB(gb: number | undefined): number | null {
+  return gb && gb > 0 ? Math.max(1, Math.floor(gb * 1024)) : null;
+}
+
+function spillLimitMiB(bytes: number): number {
+  return Math.max(1, Math.floor(bytes / 1024 / 1024));
 }
 
 /**

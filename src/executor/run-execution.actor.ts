@@ -3,7 +3,7 @@
  * reports into protocol messages for the machine to route. `cancel` aborts the run; the actor
  * reports `run.finished` only once the run has stopped and cleaned up.
  */
-import { mkdir, statfs } from 'node:fs/promises';
+import { mkdirSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import { fromCallback } from 'xstate';
 import type { ExecutionActorEvent, ExecutionInput, ExecutionOutcome, RunCancel } from '../../machines/executor.machine.js';
@@ -28,13 +28,17 @@ export interface RunDeps {
   maxSpillGb?: number | null;
 }
 
-/** The spill budget of one run: the configured one, else half the free space of the spill root's disk. */
-async function spillBudget(deps: RunDeps): Promise<number | undefined> {
+/**
+ * The spill budget of one run: the configured one, else half the free space of the spill root's
+ * disk. Asked synchronously: two metadata calls answered from the kernel's cache, where handing
+ * them to the thread pool would add two waits for a free thread to every run.
+ */
+export async function spillBudget(deps: RunDeps): Promise<number | undefined> {
   if (deps.maxSpillGb) return Math.floor(deps.maxSpillGb * 1024 ** 3);
   try {
     const root = deps.spillRoot ?? os.tmpdir();
-    await mkdir(root, { recursive: true });
-    const fs = await statfs(root);
+    mkdirSync(root, { recursive: true });
+    const fs = statfsSync(root);
     return Math.floor((fs.bavail * fs.bsize) / 2);
   } catch {
     return undefined;

@@ -1,13 +1,16 @@
 /**
  * The executor runtime, shared by standalone and managed mode: the executor machine with the
  * real run actor, XState inspection at debug, lifecycle changes at info, and a small port for
- * whoever carries messages to peers (the WebSocket server, or the orchestrator link).
+ * whoever carries messages to peers (the WebSocket server, or the orchestrator link). It keeps an
+ * engine session prepared for the next run (engine/warm-sessions.ts) from start until the
+ * machine stops, and closes it before `stopped` resolves.
  */
 import { createActor, type Actor } from 'xstate';
 import { executorMachine, type ExecutorEvent } from '../../machines/executor.machine.js';
 import type { Logger } from '../core/log.js';
+import { WarmSessions } from '../run/warm-sessions.js';
 import type { ExecutorMessage, ExecutorState } from '../protocol/messages.js';
-import { runExecutionActor, type RunDeps } from './run-execution.actor.js';
+import { runExecutionActor, spillBudget, type RunDeps } from './run-execution.actor.js';
 
 export interface ExecutorRuntimeOptions extends RunDeps {
   executorId: string;
@@ -26,7 +29,7 @@ export interface ExecutorRuntime {
   state(): ExecutorState;
   queueLength(): number;
   currentExecution(): string | null;
-  /** Resolves when the machine has stopped (after a drain). */
+  /** Resolves when the machine has stopped (after a drain) and the prepared engine session is closed. */
   stopped: Promise<void>;
   actor: Actor<typeof executorMachine>;
 }
@@ -58,8 +61,11 @@ export function createExecutorRuntime(opts: ExecutorRuntimeOptions): ExecutorRun
       log.info({ state: snap.value, execution_id: snap.context.current?.id ?? null, queue_length: snap.context.queue.length }, 'executor state');
     }
   });
+  const warm = WarmSessions.start({ spillRoot: opts.spillRoot, memoryLimitGb: opts.memoryLimitGb, spillBudget: () => spillBudget(opts), log });
   const stopped = new Promise<void>((resolve) => {
     actor.subscribe({ complete: () => resolve(), error: () => resolve() });
+  }).then(async () => {
+    await warm.close();
   });
   actor.start();
   return {

@@ -115,3 +115,18 @@ describe('other rejections', () => {
 test('statementKinds splits on top-level semicolons only', () => {
   assert.deepEqual(statementKinds("select ';'; (values (1)); -- x;\n copy t to 'a;b'; with a as (select 1) delete from t"), ['select', 'values', 'copy', 'delete']);
 });
+
+describe('the query reaches the parser whole', () => {
+  test("quotes, backslashes and a closing parenthesis in the text are the query's, not the check's", async () => {
+    for (const sql of ["SELECT 'it''s' AS a, '\\' AS b", "SELECT ')' AS a, '''' AS b, 'x'')) AS VARCHAR); SELECT (''' AS c"]) {
+      await checkStageQuery(db.conn, 's', sql);
+    }
+    const e = await rejection('s', "SELECT '''; SELECT 2; --' AS a; SELECT 3");
+    assert.match(e.message, /exactly one query is allowed; found 2 statements/);
+  });
+
+  test('a NUL character is refused, never cut off', async () => {
+    const e = await rejection('s', 'SELECT 1 AS a\0; DROP TABLE t');
+    assert.match(e.message, /stage "s": the query contains a NUL character/);
+  });
+});
