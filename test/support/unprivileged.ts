@@ -1,7 +1,10 @@
 /**
- * File permissions do not apply to root, and the tests run as root in CI: a check that a file
- * cannot be read runs in a child process as an unprivileged user (`nobody`, no supplementary
- * groups) when this process is root, and in this process otherwise.
+ * File permissions do not bind root, and the tests run as root in CI: a check that a file cannot
+ * be read runs in a child process without the capabilities that let root ignore them
+ * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, dropped from its bounding set with util-linux's
+ * `setpriv`), and in a plain child process otherwise. The child stays root in every other way,
+ * so it reaches the repository, its dependencies and Node wherever they are installed (a
+ * checkout or a Node under /root, which an unprivileged user such as `nobody` cannot enter).
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
@@ -9,14 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO } from './paths.js';
 
-/** The uid and gid the checks run as: ours, or nobody's when we are root. */
-export function unprivilegedIdentity(): { uid: number; gid: number } | null {
-  if (process.getuid?.() !== 0) return null;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'nobody'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
+const PERMISSION_BYPASS = '-dac_override,-dac_read_search';
 
-/** A new directory the unprivileged user can enter (a plain temporary directory is root's only). */
+/** A new directory for the files a check reads. */
 export function reachableTempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   chmodSync(dir, 0o755);
@@ -24,17 +22,11 @@ export function reachableTempDir(prefix: string): string {
 }
 
 /**
- * Runs `source` (an ES module, TypeScript allowed) with node and tsx as the unprivileged user,
- * with `args` as process.argv[1...], and returns its standard output. As a non-root user it runs
- * as that user: the same checks hold.
+ * Runs `source` (an ES module, TypeScript allowed) with node and tsx, bound by file permissions,
+ * with `args` as process.argv[1...], and returns its standard output.
  */
 export function runUnprivileged(source: string, args: string[] = []): string {
-  const who = unprivilegedIdentity();
-  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source, ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    // tsx keeps its cache under the temporary directory, per user.
-    env: { PATH: process.env.PATH, TMPDIR: os.tmpdir() },
-    ...(who ?? {}),
-  });
+  const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', source, ...args];
+  const [command, ...rest] = process.getuid?.() === 0 ? ['setpriv', `--bounding-set=${PERMISSION_BYPASS}`, ...node] : node;
+  return execFileSync(command!, rest, { cwd: REPO, encoding: 'utf8', env: { PATH: process.env.PATH, TMPDIR: os.tmpdir() } });
 }

@@ -322,8 +322,8 @@ test('TLS: files that cannot be read are named', () => {
   fails([], { API_KEY: SECRET, TLS_CERT: tmp, TLS_KEY: KEY }, `cannot read TLS_CERT ${JSON.stringify(tmp)}: is a directory`);
 });
 
-// Permissions do not apply to root: the configuration is loaded by an unprivileged user.
-test('TLS: an unreadable key file is named (loaded as an unprivileged user)', () => {
+// Permissions do not bind root: the configuration is loaded by a process they bind (test/support/unprivileged.ts).
+test('TLS: an unreadable key file is named (loaded by a process that file permissions bind)', () => {
   const dir = reachableTempDir('aqueducts-config-locked-');
   const locked = path.join(dir, 'locked-key.pem');
   const readable = path.join(dir, 'key.pem');
@@ -342,6 +342,7 @@ test('TLS: an unreadable key file is named (loaded as an unprivileged user)', ()
   const load = (key: string) => JSON.parse(runUnprivileged(script, [JSON.stringify({ API_KEY: SECRET, TLS_CERT: CERT, TLS_KEY: key })])) as unknown;
   // The same user reads the key when its mode allows: the refusal below is the file's mode.
   assert.deepEqual(load(readable), { tls: true });
+  assert.equal(readFileSync(locked, 'utf8'), readFileSync(KEY, 'utf8'), 'this process (root, in CI) reads it: only the child is bound');
   assert.deepEqual(load(locked), { error: 'ConfigError', message: `cannot read TLS_KEY ${JSON.stringify(locked)}: permission denied`, exitCode: 2 });
 });
 
