@@ -16,8 +16,12 @@ export API_KEY
 export BIND_ADDRESS="${BIND_ADDRESS:-127.0.0.1:3031}"
 export RUST_LOG="${RUST_LOG:-warn}"
 
+# Its own process group (job control on): a Ctrl+C reaches the executor once, through the trap,
+# and drains it; a second Ctrl+C while it drains ends it at once.
+set -m
 node dist/src/cli/aqueducts-executor.js &
 pid=$!
+set +m
 trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" || true' INT TERM EXIT
 
 # Wait until the executor answers its health check.
