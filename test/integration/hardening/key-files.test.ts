@@ -74,9 +74,9 @@ test('a bad key file stops either program with one line naming the file, never i
   const cases: Array<[string, string[], Record<string, string>, string]> = [
     [EXECUTOR_BIN, ['--api-key-file', empty], {}, `error: --api-key-file ${JSON.stringify(empty)} is empty: an API key is required\n`],
     [EXECUTOR_BIN, [], { API_KEY_FILE: path.join(dir, 'missing') }, `error: cannot read API_KEY_FILE ${JSON.stringify(path.join(dir, 'missing'))}: no such file or directory\n`],
-    [EXECUTOR_BIN, ['--api-key', 'direct', '--api-key-file', good], {}, 'error: --api-key and --api-key-file are both set: give an API key or a file holding it, not both\n'],
-    [ORCHESTRATOR_BIN, ['--executor-secret-file', empty], { CLIENT_API_KEY: 'c' }, `error: --executor-secret-file ${JSON.stringify(empty)} is empty: an executor secret is required\n`],
-    [ORCHESTRATOR_BIN, ['--client-api-key-file', good], { CLIENT_API_KEY: 'c', EXECUTOR_SECRET: 's' }, 'error: CLIENT_API_KEY and --client-api-key-file are both set: give a client API key or a file holding it, not both\n'],
+    [EXECUTOR_BIN, ['--api-key', 'direct-key-not-in-any-path', '--api-key-file', good], {}, 'error: --api-key and --api-key-file are both set: give an API key or a file holding it, not both\n'],
+    [ORCHESTRATOR_BIN, ['--executor-secret-file', empty], { CLIENT_API_KEY: 'client-key-not-in-any-path' }, `error: --executor-secret-file ${JSON.stringify(empty)} is empty: an executor secret is required\n`],
+    [ORCHESTRATOR_BIN, ['--client-api-key-file', good], { CLIENT_API_KEY: 'client-key-not-in-any-path', EXECUTOR_SECRET: 'executor-secret-not-in-any-path' }, 'error: CLIENT_API_KEY and --client-api-key-file are both set: give a client API key or a file holding it, not both\n'],
   ];
   for (const [bin, args, env, message] of cases) {
     const r = run(bin, args, env);
