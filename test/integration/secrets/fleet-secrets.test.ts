@@ -30,7 +30,8 @@ test('the client key, the executor secret and a password in the orchestrator URL
   };
   try {
     await until(async () => (await executors()).length === 1, 'registration');
-    assert.ok(ex.logs.some((l) => l.msg === 'registered with the orchestrator'), 'the registration line, which names the URL, was written');
+    // the orchestrator lists the executor before the executor has read its acknowledgement: wait for its line
+    await until(async () => ex.logs.some((l) => l.msg === 'registered with the orchestrator'), 'the registration line, which names the URL');
     const c = await Client.connect(orch.wsUrl, { key: CLIENT_KEY, v2: true });
     c.send({ type: 'execution_request', pipeline: { sources: [], stages: [[{ name: 's', query: 'SELECT 1 AS one', show: 1 }]] } });
     assert.equal((await c.terminal(await c.responseId())).type, 'execution_succeeded');
