@@ -168,6 +168,14 @@ export async function startAzurite(): Promise<AzureEmulator> {
     service,
     config: { AZURE_STORAGE_ACCOUNT_NAME: AZURE_ACCOUNT, AZURE_STORAGE_ACCOUNT_KEY: AZURE_KEY, AZURE_STORAGE_ENDPOINT: accountUrl, AZURE_ALLOW_HTTP: 'true' },
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURE_ACCOUNT};AccountKey=${AZURE_KEY};BlobEndpoint=${accountUrl};`,
+    ...blobAccess(service),
+    stop: () => child.stop(),
+  };
+}
+
+/** The blob operations the tests use, through a client of the emulator. */
+function blobAccess(service: BlobServiceClient): Pick<AzureEmulator, 'createContainer' | 'put' | 'get' | 'keys'> {
+  return {
     createContainer: async (name) => void (await service.getContainerClient(name).createIfNotExists()),
     put: async (container, key, body) => {
       const data = typeof body === 'string' ? Buffer.from(body) : body;
@@ -183,7 +191,6 @@ export async function startAzurite(): Promise<AzureEmulator> {
       for await (const b of service.getContainerClient(container).listBlobsFlat({ prefix })) out.push(b.name);
       return out.sort();
     },
-    stop: () => child.stop(),
   };
 }
 
@@ -217,21 +224,7 @@ export async function startAzuriteHttps(cert: string, key: string): Promise<Azur
     service,
     config: { AZURE_STORAGE_ACCOUNT_NAME: AZURE_ACCOUNT, AZURE_STORAGE_ACCOUNT_KEY: AZURE_KEY, AZURE_STORAGE_ENDPOINT: accountUrl },
     connectionString: `DefaultEndpointsProtocol=https;AccountName=${AZURE_ACCOUNT};AccountKey=${AZURE_KEY};BlobEndpoint=${accountUrl};`,
-    createContainer: async (name) => void (await service.getContainerClient(name).createIfNotExists()),
-    put: async (container, k, body) => {
-      const data = typeof body === 'string' ? Buffer.from(body) : body;
-      await service.getContainerClient(container).getBlockBlobClient(k).upload(data, data.length);
-    },
-    get: async (container, k) => {
-      const blob = service.getContainerClient(container).getBlobClient(k);
-      if (!(await blob.exists())) return null;
-      return blob.downloadToBuffer();
-    },
-    keys: async (container, prefix = '') => {
-      const out: string[] = [];
-      for await (const b of service.getContainerClient(container).listBlobsFlat({ prefix })) out.push(b.name);
-      return out.sort();
-    },
+    ...blobAccess(service),
     stop: async () => {
       agent.destroy();
       await child.stop();
