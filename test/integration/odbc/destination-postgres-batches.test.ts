@@ -7,7 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { runYaml } from '../../support/engine.js';
+import { writeOdbc } from '../../support/odbc-write.js';
 import { startPostgres, type PgServer } from '../../support/postgres.js';
 
 let pg: PgServer;
@@ -20,24 +20,7 @@ before(async () => {
 
 after(async () => { await pg?.stop(); });
 
-interface Run { status: string; message?: string; logs: string[] }
-
-async function write(stageSql: string, destination: string): Promise<Run> {
-  const logs: string[] = [];
-  const r = await runYaml(`
-sources: []
-stages:
-  - - name: result
-      query: >
-        ${stageSql.replace(/\n/g, '\n        ')}
-destination:
-  type: odbc
-  connection_string: "${pg.connectionString()}"
-  ${destination.replace(/\n/g, '\n  ')}
-`, { cwd: '/tmp', onLog: (level, m) => logs.push(`${level}: ${m}`) });
-  const o = r.outcome;
-  return o.status === 'failed' ? { status: o.status, message: o.error.message, logs } : { status: o.status, logs };
-}
+const write = (stageSql: string, destination: string) => writeOdbc(pg.connectionString(), stageSql, destination);
 
 const COLUMNS = 'id, i2, i8, n, r, d, s, b, dt, tm, ts, tz, bin, u, h';
 const ROWS = 1203;

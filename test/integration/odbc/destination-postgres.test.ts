@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runYaml } from '../../support/engine.js';
+import { writeOdbc } from '../../support/odbc-write.js';
 import { freePort, PG_SECURE_USER, startPostgres, type PgServer } from '../../support/postgres.js';
 
 let pg: PgServer;
@@ -18,24 +19,7 @@ before(async () => {
 
 after(async () => { await pg?.stop(); });
 
-interface Run { status: string; code?: string; message?: string; logs: string[] }
-
-async function write(stageSql: string, destination: string, opts: { signal?: AbortSignal } = {}): Promise<Run> {
-  const logs: string[] = [];
-  const r = await runYaml(`
-sources: []
-stages:
-  - - name: result
-      query: >
-        ${stageSql.replace(/\n/g, '\n        ')}
-destination:
-  type: odbc
-  connection_string: "${pg.connectionString()}"
-  ${destination.replace(/\n/g, '\n  ')}
-`, { cwd: '/tmp', signal: opts.signal, onLog: (level, m) => logs.push(`${level}: ${m}`) });
-  const o = r.outcome;
-  return o.status === 'failed' ? { status: o.status, code: o.error.code, message: o.error.message, logs } : { status: o.status, logs };
-}
+const write = (stageSql: string, destination: string, opts: { signal?: AbortSignal } = {}) => writeOdbc(pg.connectionString(), stageSql, destination, opts);
 
 test('append: every type arrives with its value, NULLs as NULL, batch_size rows per statement', async () => {
   await pg.psql(`CREATE TABLE sink (id integer PRIMARY KEY, i2 smallint, i8 bigint, n numeric(38,10), r real, d double precision, s text,
