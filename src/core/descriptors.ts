@@ -18,17 +18,25 @@ export const MAX_DERIVED_PENDING = 256;
 /** The caps when the limit is unknown (not Linux) or unlimited. */
 export const FALLBACK_CAPS = Object.freeze({ maxConnections: 1000, maxPending: 256 });
 
-let cachedLimit: number | null | undefined;
+/**
+ * The soft limit, read when this module loads: later, with every descriptor taken, the file could
+ * not be opened, and that is exactly when the limit is needed. (Node cannot change its own limit;
+ * `prlimit` from outside could, which this would not see.)
+ */
+let cachedLimit: number | null | undefined = readLimit();
 
-/** The soft limit on open files from `/proc/self/limits` (read once), or null when unknown or unlimited. */
-export function descriptorLimit(): number | null {
-  if (cachedLimit !== undefined) return cachedLimit;
+function readLimit(): number | null | undefined {
   try {
-    cachedLimit = parseDescriptorLimit(readFileSync('/proc/self/limits', 'utf8'));
+    return parseDescriptorLimit(readFileSync('/proc/self/limits', 'utf8'));
   } catch {
-    return null; // not cached: an EMFILE now must not hide the limit for ever
+    return undefined; // not known yet: an EMFILE now must not hide the limit for ever
   }
-  return cachedLimit;
+}
+
+/** The soft limit on open files from `/proc/self/limits`, or null when unknown or unlimited. */
+export function descriptorLimit(): number | null {
+  cachedLimit ??= readLimit();
+  return cachedLimit ?? null;
 }
 
 /** The soft `Max open files` limit in the text of a `/proc/<pid>/limits` file. */
@@ -58,6 +66,16 @@ export function freeDescriptors(): { free: number; limit: number } | null {
   const open = openDescriptors();
   if (open === null) return null;
   return { free: Math.max(0, limit - open), limit };
+}
+
+/**
+ * The free descriptors when fewer are free than a run needs (RUN_MIN_FREE_DESCRIPTORS), else null
+ * (also when unknown). DuckDB aborts the whole process when it cannot open a file it needs, so
+ * nothing starts DuckDB work while this is non-null.
+ */
+export function descriptorShortage(): { free: number; limit: number } | null {
+  const fds = freeDescriptors();
+  return fds !== null && fds.free < RUN_MIN_FREE_DESCRIPTORS ? fds : null;
 }
 
 /**

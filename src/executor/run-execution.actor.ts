@@ -12,7 +12,7 @@ import type { PathPolicy } from '../run/confinement.js';
 import type { Logger } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
 import { ErrorCodes, ExecutorError, type ErrorCode } from '../core/errors.js';
-import { freeDescriptors, RUN_MIN_FREE_DESCRIPTORS } from '../core/descriptors.js';
+import { descriptorShortage, RUN_MIN_FREE_DESCRIPTORS } from '../core/descriptors.js';
 import type { ExecutionErrorCode, ExecutorMessage } from '../protocol/messages.js';
 import { stageOutputMessages } from '../protocol/stage-output.js';
 
@@ -50,9 +50,9 @@ export async function spillBudget(deps: RunDeps): Promise<number | undefined> {
  * whole process when it cannot open what it needs, so the run fails here instead. Unknown (not
  * Linux): no check.
  */
-function descriptorShortage(): ExecutorError | null {
-  const fds = freeDescriptors();
-  if (fds === null || fds.free >= RUN_MIN_FREE_DESCRIPTORS) return null;
+function descriptorShortageError(): ExecutorError | null {
+  const fds = descriptorShortage();
+  if (fds === null) return null;
   return new ExecutorError('AQ_TOO_MANY_OPEN_FILES',
     `too few free file descriptors to start the run (${fds.free} of ${fds.limit} free, ${RUN_MIN_FREE_DESCRIPTORS} needed): too many connections or files are open; `
     + 'retry later, lower --max-connections, or raise the open-files limit (ulimit -n)');
@@ -78,7 +78,7 @@ export function runExecutionActor(deps: RunDeps) {
     const message = (m: ExecutorMessage) => sendBack({ type: 'run.message', message: m });
     log.info('execution started');
     const started = performance.now();
-    const shortage = descriptorShortage();
+    const shortage = descriptorShortageError();
     (shortage ? Promise.resolve({ status: 'failed' as const, error: shortage }) : spillBudget(deps).then((maxSpillBytes) => runPipeline({
       pipeline: input.pipeline,
       executionId: id,

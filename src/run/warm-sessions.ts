@@ -10,9 +10,15 @@
  *
  * The template lives in a `run-<pid>-XXXXXX` directory of the spill root, so the start of a later
  * process removes it if this one dies without `close`.
+ *
+ * DuckDB aborts the process when it cannot open a file it needs, so neither the template nor a
+ * session is prepared while the process is short of file descriptors (a flood of connections):
+ * the template is then written when the next session is prepared, and a run arriving before that
+ * starts its own session, or is refused if the shortage lasts (run-execution.actor.ts).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { descriptorShortage } from '../core/descriptors.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_SPILL_ROOT, EngineSession, SPILL_PREFIX, type SessionOptions, type SessionSupplier } from '../engine/session.js';
 import { writeMacroTemplate } from '../engine/sql/compat.js';
@@ -35,6 +41,8 @@ export class WarmSessions implements SessionSupplier {
   private next: Promise<EngineSession | null> | null = null;
   private template: Promise<string | undefined>;
   private templateDir: string | null = null;
+  /** The template was not written for lack of descriptors: the next preparation writes it. */
+  private templateDeferred = false;
   private stopped = false;
   /** Instances of finished runs still being closed. */
   private readonly disposals = new Set<Promise<void>>();
@@ -109,13 +117,21 @@ export class WarmSessions implements SessionSupplier {
   /** A new session for the next run; null (logged) if it could not be started, or once stopped. */
   private async prepare(): Promise<EngineSession | null> {
     if (this.stopped) return null;
-    const macroTemplate = await this.template;
+    let macroTemplate = await this.template;
+    if (this.shortOfDescriptors('prepare an engine session ahead of the next run; the run will start its own')) return null;
+    if (macroTemplate === undefined && this.templateDeferred) {
+      this.template = this.writeTemplate();
+      macroTemplate = await this.template;
+    }
     try {
       const maxSpillBytes = await this.opts.spillBudget?.();
       const session = await EngineSession.create({ spillRoot: this.spillRoot, threads: this.opts.threads, memoryLimitGb: this.opts.memoryLimitGb, maxSpillBytes, macroTemplate }, this.opts.log);
       // The connection of a run's first stage (the stages of a group each open their own).
       await session.prepareConnections(1);
-      if (!this.stopped) return session;
+      if (!this.stopped) {
+        this.opts.log.debug('prepared an engine session for the next run');
+        return session;
+      }
       await session.close();
       return null;
     } catch (err) {
@@ -126,15 +142,32 @@ export class WarmSessions implements SessionSupplier {
 
   /** Writes the macro template; undefined (logged) if it could not, and sessions install the macros from SQL. */
   private async writeTemplate(): Promise<string | undefined> {
-    try {
-      await mkdir(this.spillRoot, { recursive: true });
-      this.templateDir = await mkdtemp(path.join(this.spillRoot, `${SPILL_PREFIX}${process.pid}-`));
-      const file = path.join(this.templateDir, 'macros.duckdb');
-      await writeMacroTemplate(file);
-      return file;
-    } catch (err) {
-      this.opts.log.warn({ err }, 'could not write the SQL macro template; each engine session installs the macros itself');
+    this.templateDeferred = false;
+    if (this.shortOfDescriptors('write the SQL macro template yet')) {
+      this.templateDeferred = true;
       return undefined;
     }
+    let dir: string | null = null;
+    try {
+      await mkdir(this.spillRoot, { recursive: true });
+      dir = await mkdtemp(path.join(this.spillRoot, `${SPILL_PREFIX}${process.pid}-`));
+      const file = path.join(dir, 'macros.duckdb');
+      await writeMacroTemplate(file);
+      this.templateDir = dir;
+      return file;
+    } catch (err) {
+      if (dir !== null) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      this.templateDeferred = descriptorShortage() !== null;
+      this.opts.log.warn({ err }, `could not write the SQL macro template; ${this.templateDeferred ? 'the next preparation tries again' : 'each engine session installs the macros itself'}`);
+      return undefined;
+    }
+  }
+
+  /** Whether the process is short of file descriptors (logged, naming what is not done). */
+  private shortOfDescriptors(what: string): boolean {
+    const fds = descriptorShortage();
+    if (fds === null) return false;
+    this.opts.log.warn({ code: 'AQ_TOO_MANY_OPEN_FILES', free_descriptors: fds.free, descriptor_limit: fds.limit }, `too few free file descriptors to ${what}`);
+    return true;
   }
 }

@@ -8,7 +8,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
 import { tempDir } from '../../support/engine.js';
 import { API_KEY, Client, EXECUTOR_BIN, type ExecutorProcess } from '../../support/executor.js';
 import { CLIENT_KEY, EXECUTOR_SECRET, ORCHESTRATOR_BIN } from '../../support/orchestrator.js';
@@ -17,14 +20,16 @@ import { REPO } from '../../support/paths.js';
 import type { ExecutorMessage } from '../../../src/protocol/messages.js';
 
 const LIMIT = 256;
+/** The built modules, which a child process imports. */
+const DIST = path.join(REPO, 'dist/src');
 const IDLE = 300;
 
 const started: ServerProcess[] = [];
 after(async () => { for (const p of started) await p.stop(); });
 
-async function executorUnderLimit(dataRoot: string, args: string[] = []): Promise<ExecutorProcess> {
+async function executorUnderLimit(dataRoot: string, args: string[] = [], level = 'info'): Promise<ExecutorProcess> {
   const server = await spawnServer('aqueducts-executor', EXECUTOR_BIN, ['--bind-address', '127.0.0.1:0', '--data-root', dataRoot, ...args],
-    { ...process.env, API_KEY, RUST_LOG: 'info' }, dataRoot, { openFilesLimit: LIMIT });
+    { ...process.env, API_KEY, RUST_LOG: level }, dataRoot, { openFilesLimit: LIMIT });
   started.push(server);
   return { ...server, wsUrl: `${server.url.replace(/^http/, 'ws')}/ws/connect` };
 }
@@ -81,6 +86,8 @@ async function run(c: Client, name: string): Promise<ExecutorMessage> {
   return c.terminal(await c.responseId(before));
 }
 
+const PREPARED = 'prepared an engine session for the next run';
+
 const refusalLines = (p: { logs: Array<Record<string, unknown>> }) => p.logs.filter((l) => l.msg === 'connection refused: too many connections');
 
 test('executor under ulimit -n 256: idle sockets beyond the derived limits get 503 naming the limit, and a run still succeeds', async () => {
@@ -119,8 +126,11 @@ test('executor under ulimit -n 256: idle sockets beyond the derived limits get 5
 
 test('descriptors exhausted (limits set too high on purpose): the run fails with AQ_TOO_MANY_OPEN_FILES, the process survives and runs again', async () => {
   const dir = await tempDir('aq-limits-');
-  const ex = await executorUnderLimit(dir, ['--max-connections', '5000', '--max-pending-connections', '5000']);
+  const ex = await executorUnderLimit(dir, ['--max-connections', '5000', '--max-pending-connections', '5000'], 'debug');
   const client = await Client.connect(ex.wsUrl);
+  // Exhausted once the engine session for the next run is prepared: what happens when the flood
+  // comes first is the next test.
+  await until(() => ex.logs.some((l) => l.msg === PREPARED), 'the prepared engine session');
   const idle = await openIdle(ex.url, IDLE);
   try {
     // The server has taken every descriptor once it starts closing connections it cannot accept.
@@ -146,6 +156,57 @@ test('descriptors exhausted (limits set too high on purpose): the run fails with
     client.close();
     await ex.stop();
   }
+});
+
+test('with descriptors exhausted before the engine session for the next run is prepared, nothing DuckDB does is started; it is prepared once they are free', async () => {
+  // In a process of its own (a fresh module state, its own descriptor limit): before this was
+  // guarded, DuckDB aborted the process here (SIGABRT) while writing the macro template.
+  const spillRoot = await tempDir('aq-limits-spill-');
+  const script = path.join(await tempDir('aq-limits-script-'), 'warm.mjs');
+  await writeFile(script, `
+    import { closeSync, openSync, readdirSync } from 'node:fs';
+    const { WarmSessions } = await import(${JSON.stringify(`${DIST}/run/warm-sessions.js`)});
+    const { EngineSession } = await import(${JSON.stringify(`${DIST}/engine/session.js`)});
+    const { createLogger } = await import(${JSON.stringify(`${DIST}/core/log.js`)});
+    const log = createLogger('debug');
+    const spillRoot = ${JSON.stringify(spillRoot)};
+    const held = [];
+    try { for (;;) held.push(openSync('/dev/null', 'r')); } catch (e) { if (e.code !== 'EMFILE') throw e; }
+    const warm = WarmSessions.start({ spillRoot, log });
+    await warm.ready();
+    for (const fd of held) closeSync(fd);
+    const whileShort = readdirSync(spillRoot);
+    const s = await EngineSession.open({ spillRoot, log });
+    const reader = await s.main.runAndReadAll("SELECT 42 AS answer");
+    await s.close();
+    await warm.ready();
+    const template = readdirSync(spillRoot).filter((d) => !whileShort.includes(d)).length;
+    await warm.close();
+    console.log(JSON.stringify({ held: held.length, whileShort, answer: reader.getRows()[0][0], template }));
+  `);
+  const child = spawn('bash', ['-c', 'ulimit -n 128 && exec "$0" "$@"', process.execPath, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d; });
+  child.stderr.on('data', (d: Buffer) => { err += d; });
+  const [code, signal] = await once(child, 'close') as [number | null, string | null];
+  assert.equal(signal, null, err.slice(-2000));
+  assert.equal(code, 0, err.slice(-2000));
+  const result = JSON.parse(out) as { held: number; whileShort: string[]; answer: number; template: number };
+  assert.ok(result.held > 64, `only ${result.held} descriptors were held`);
+  // Nothing was created while short: no template directory, no spill directory.
+  assert.deepEqual(result.whileShort, []);
+  assert.equal(result.answer, 42);
+  const lines = err.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const skipped = lines.filter((l) => l.code === 'AQ_TOO_MANY_OPEN_FILES').map((l) => l.msg);
+  assert.deepEqual(skipped, [
+    'too few free file descriptors to write the SQL macro template yet',
+    'too few free file descriptors to prepare an engine session ahead of the next run; the run will start its own',
+  ]);
+  // Once descriptors are free, the next session is prepared, with the template written then.
+  assert.ok(lines.some((l) => l.msg === PREPARED), 'no session was prepared after the descriptors were freed');
+  assert.equal(result.template, 2, 'the template directory and the prepared session\'s spill directory');
+  assert.ok(!lines.some((l) => /could not/.test(String(l.msg))), JSON.stringify(lines.filter((l) => /could not/.test(String(l.msg)))));
 });
 
 test('orchestrator under ulimit -n 256: idle sockets beyond the limits get 503, an authenticated client is still served', async () => {
