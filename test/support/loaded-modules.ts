@@ -18,6 +18,8 @@ export interface LoadRecording {
   packages(): Promise<Set<string>>;
   /** The files of the modules loaded so far, as paths, each once. */
   files(): Promise<string[]>;
+  /** The files of the modules loaded through `import` (the load hook), as paths, each once. */
+  imported(): Promise<string[]>;
 }
 
 export async function recordLoads(): Promise<LoadRecording> {
@@ -26,6 +28,7 @@ export async function recordLoads(): Promise<LoadRecording> {
     env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${RECORDER}`.trim(), AQ_LOAD_LOG: file },
     packages: async () => packagesOf(await readFile(file, 'utf8')),
     files: async () => [...new Set((await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => (l.startsWith('file:') ? fileURLToPath(l) : l)))],
+    imported: async () => [...new Set((await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith('file:')).map((l) => fileURLToPath(l)))],
   };
 }
 

@@ -28,7 +28,8 @@
  * notation (`e -> ...`), which DuckDB 1.5 binds the same way (the SQL compatibility tests pass on
  * copied macros too).
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '../duckdb.js';
 import { ExecutorError } from '../../core/errors.js';
 import { quoteIdent, quoteLiteral } from '../sql-text.js';
 import { MACROS_SQL, MACROS_VERSION } from './macros.js';
