@@ -37,12 +37,18 @@ interface ReaderPlan {
   schema: Field[];
 }
 
+/** The options of every CSV read: what the pipeline says, and the original's date format. */
+function csvOptions(format: Extract<SourceFileType, { type: 'csv' }>): string[] {
+  const o = format.options;
+  return [`header = ${o.has_header}`, `delim = ${quoteLiteral(o.delimiter)}`, `dateformat = '%Y-%m-%d'`];
+}
+
 /** `target` is the SQL of what to read: a quoted path, or a list of them. */
 function readerPlan(format: SourceFileType, t: string, hive: string[]): ReaderPlan {
   switch (format.type) {
     case 'csv': {
       const o = format.options;
-      const base = [`header = ${o.has_header}`, `delim = ${quoteLiteral(o.delimiter)}`, `dateformat = '%Y-%m-%d'`, ...hive];
+      const base = [...csvOptions(format), ...hive];
       return {
         schema: o.schema,
         reader: (extra) => `read_csv(${[t, ...base, ...extra].join(', ')})`,
@@ -73,6 +79,42 @@ function projection(cols: ColumnInfo[], format: SourceFileType, schema: Field[],
       });
   for (const p of partitions) parts.push(quoteIdent(p.name));
   return parts.join(', ');
+}
+
+/** The sniffer's "no character" (no quote, escape or comment character). */
+const SNIFF_NONE = '(empty)';
+
+/**
+ * The dialect DuckDB's sniffer finds in a CSV file, as read_csv options with auto-detection off
+ * (quote, escape, line ending, rows skipped, comment, timestamp format: what DuckDB's own
+ * `sniff_csv(...).Prompt` gives as the equivalent call), and the columns it finds. The view reads
+ * with these, so binding it again (each stage that reads it, each check) does not sniff the file
+ * again: a sniff reads a sample of the file, about 0.1 s for a large one, and a run binds a source
+ * several times. The result is what each of those sniffs would have found (the same sample).
+ * Null when the sniffer gives no answer (an empty file, say): the view then sniffs as it binds,
+ * and reports its own error.
+ */
+async function sniffDialect(conn: DuckDBConnection, file: string, options: string[], typing: string[]): Promise<{ options: string[]; columns: Array<{ name: string; type: string }> } | null> {
+  let row: Record<string, unknown> | undefined;
+  try {
+    const r = await conn.runAndReadAll(`SELECT Quote, Escape, NewLineDelimiter, SkipRows, Comment, TimestampFormat, Columns FROM sniff_csv(${[quoteLiteral(file), ...options, ...typing].join(', ')})`);
+    row = r.getRowObjectsJS()[0];
+  } catch {
+    return null;
+  }
+  if (!row) return null;
+  const char = (v: unknown) => quoteLiteral(v === SNIFF_NONE || v === null ? '' : String(v));
+  const out = [
+    'auto_detect = false',
+    `quote = ${char(row.Quote)}`,
+    `escape = ${char(row.Escape)}`,
+    `new_line = ${quoteLiteral(String(row.NewLineDelimiter))}`,
+    `skip = ${Number(row.SkipRows)}`,
+    `comment = ${char(row.Comment)}`,
+  ];
+  if (row.TimestampFormat !== null && row.TimestampFormat !== undefined) out.push(`timestampformat = ${quoteLiteral(String(row.TimestampFormat))}`);
+  const columns = (row.Columns as Array<{ name: unknown; type: unknown }>).map((c) => ({ name: String(c.name), type: String(c.type) }));
+  return { options: out, columns };
 }
 
 async function ensureExists(subject: string, p: string, kind: 'file' | 'directory'): Promise<void> {
@@ -145,6 +187,7 @@ export async function registerFileSource(host: FileSourceHost, source: FileLike)
   const p = await localSource(host, source, subject);
   const partitions = source.type === 'directory' ? source.partition_columns : [];
   let target = quoteLiteral(p);
+  let firstFile: string | undefined;
   if (source.type === 'file') {
     await ensureExists(subject, p, 'file');
     host.allowFile(p);
@@ -155,6 +198,7 @@ export async function registerFileSource(host: FileSourceHost, source: FileLike)
     const files = await dataFiles(p, extension);
     if (files.length === 0) throw new ExecutorError('AQ_SOURCE_FAILED', `${subject}: no .${extension} files in ${p} (hidden and _-prefixed names are not data)`);
     target = `[${files.map((f) => quoteLiteral(path.join(p, f))).join(', ')}]`;
+    firstFile = path.join(p, files[0]!);
   }
   const hive = partitions.length
     ? ['hive_partitioning = true', `hive_types = ${columnsStruct(partitions.map((c) => ({ name: c.name, type: toDuckDbType(c.type) })))}`, 'hive_types_autocast = false']
@@ -169,7 +213,15 @@ export async function registerFileSource(host: FileSourceHost, source: FileLike)
   }
   else if (source.format.type === 'csv') typing.push(`auto_type_candidates = ${CSV_TYPE_CANDIDATES}`);
   try {
-    const cols = await describe(conn, `SELECT * FROM ${plan.reader([...noHive, ...typing])}`);
+    let dialect: string[] = [];
+    if (source.format.type === 'csv') {
+      const sniffed = await sniffDialect(conn, source.type === 'file' ? p : firstFile!, csvOptions(source.format), schema.length ? [] : typing);
+      if (sniffed) {
+        dialect = sniffed.options;
+        if (!schema.length) typing.splice(0, typing.length, `columns = ${columnsStruct(sniffed.columns)}`);
+      }
+    }
+    const cols = await describe(conn, `SELECT * FROM ${plan.reader([...noHive, ...dialect, ...typing])}`);
     const known = new Set(partitions.map((c) => c.name));
     const dataCols = cols.filter((c) => !known.has(c.name));
     // CSV without a schema: pin the sniffed types so the view binds the same way every time.
@@ -177,7 +229,7 @@ export async function registerFileSource(host: FileSourceHost, source: FileLike)
       typing.splice(0, typing.length, `columns = ${columnsStruct(dataCols.map((c) => ({ name: c.name, type: c.type })))}`);
     }
     const select = projection(dataCols, source.format, schema, partitions);
-    await conn.run(`CREATE VIEW ${quoteIdent(source.name)} AS SELECT ${select} FROM ${plan.reader([...hive, ...typing])}`);
+    await conn.run(`CREATE VIEW ${quoteIdent(source.name)} AS SELECT ${select} FROM ${plan.reader([...hive, ...dialect, ...typing])}`);
     // Bind once now so a broken source fails here, naming itself, not in the first stage.
     await conn.run(`SELECT * FROM ${quoteIdent(source.name)} LIMIT 0`);
   } catch (e) {

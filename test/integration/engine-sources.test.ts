@@ -145,3 +145,38 @@ stages: [[{ name: s, query: "SELECT * FROM bad" }]]`,
   assert.equal(r.outcome.status, 'failed');
   assert.match(r.outcome.status === 'failed' ? r.outcome.error.message : '', /^(source "bad"|stage "s"): /);
 });
+
+/**
+ * CSV files whose dialect the sniffer has to find: the source reads them with the dialect sniffed
+ * once and pinned (auto-detection off), and must read exactly what an auto-detecting read_csv reads.
+ */
+const DIALECTS: Array<{ what: string; text: string; header?: boolean; delimiter?: string }> = [
+  { what: 'quoted fields with doubled quotes, delimiters and line breaks, CRLF', text: 'id,note\r\n1,"a, ""quoted"" word"\r\n2,"two\r\nlines"\r\n3,plain\r\n' },
+  { what: 'backslash-escaped quotes', text: 'id,note\n1,"say \\"hi\\""\n2,"x"\n' },
+  { what: 'a semicolon delimiter and no header', text: '1;alpha;2024-01-03\n2;beta;2024-01-04\n', header: false, delimiter: ';' },
+  { what: 'a quote character first seen past the sniffer\'s sample', text: `id,v\n${Array.from({ length: 25_000 }, (_, i) => `${i},v${i}`).join('\n')}\n25000,say "hi"\n` },
+  { what: 'lines before the header', text: 'exported by a tool\nrows: 2\nid,v\n1,a\n2,b\n' },
+  { what: 'a timestamp format of its own', text: 'id,at\n1,2024/01/03 10:07:37\n2,2024/12/31 23:59:59\n' },
+];
+
+test('csv: the sniffed dialect is pinned in the view, which reads what an auto-detecting read_csv reads', async () => {
+  for (const d of DIALECTS) {
+    const cwd = await tempDir();
+    const file = path.join(cwd, 'd.csv');
+    await writeFile(file, d.text);
+    const header = d.header ?? true;
+    const delimiter = d.delimiter ?? ',';
+    const source = `  - { type: file, name: d, format: { type: csv, options: { has_header: ${header}, delimiter: "${delimiter}" } }, location: ./d.csv }`;
+    const got = await rows(cwd, source, 'SELECT * FROM d');
+    const expected = await query(`SELECT * FROM read_csv('${file}', header = ${header}, delim = '${delimiter}', dateformat = '%Y-%m-%d', `
+      + "auto_type_candidates = ['BOOLEAN', 'BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR'])");
+    assert.ok(expected.length > 0, d.what);
+    assert.deepEqual(got.map((r) => Object.values(r)), expected.map((r) => Object.values(r)), d.what);
+    const gotTypes = Object.values(await types(cwd));
+    const expectedTypes = (await query(`DESCRIBE SELECT * FROM read_csv('${file}', header = ${header}, delim = '${delimiter}', dateformat = '%Y-%m-%d')`)).map((c) => String(c.column_type));
+    assert.deepEqual(gotTypes, expectedTypes, d.what);
+    // The mechanism: the view reads with auto-detection off (binding it again sniffs nothing).
+    const [view] = await rows(cwd, source, "SELECT sql FROM duckdb_views() WHERE view_name = 'd'");
+    assert.match(String(view!.sql), /auto_detect = (false|CAST\('f' AS BOOLEAN\))/, d.what);
+  }
+});
