@@ -87,8 +87,9 @@ export async function writeOdbcDestination(
   const wire = (await describe(conn, quoteIdent(lastStage))).map(wireColumn);
   const select = `SELECT ${wire.map((w) => w.select).join(', ')} FROM ${quoteIdent(lastStage)}`;
   const rowsOf = (each: (params: OdbcParam[]) => Promise<boolean | void>) => forEachRow(conn, select, wire, signal, each);
-  const plan = insertPlan(subject, dest, wire, lastStage);
+  const shape = insertShape(subject, dest, wire, lastStage);
   const link = await openLink({ subject, code: 'AQ_DESTINATION_FAILED', connectionString: dest.connection_string, fetchRows: 1000, signal });
+  const plan: InsertPlan = { ...shape, perStatement: rowsPerStatement(dest.batch_size, wire.length, link.postgres) };
   const pre = dest.write_mode.operation === 'custom' ? dest.write_mode.transaction.pre_insert : undefined;
   const begin = async () => {
     await link.call('could not begin a transaction', () => link.conn.beginTransaction());
@@ -155,17 +156,17 @@ const NOTHING_WRITTEN = '(nothing was written: the transaction is rolled back)';
 /**
  * How rows are sent. `append`, and a `custom` insert shaped `INSERT INTO t (a, b) VALUES (?, ?)`:
  * multi-row statements. Any other `custom` insert (an upsert, say): the statement once per row.
+ * Checked before connecting; the rows per statement depend on the database (batch-insert.ts).
  */
-function insertPlan(subject: string, dest: OdbcDestination, wire: WireColumn[], lastStage: string): InsertPlan {
-  const perStatement = rowsPerStatement(dest.batch_size, wire.length);
+function insertShape(subject: string, dest: OdbcDestination, wire: WireColumn[], lastStage: string): Omit<InsertPlan, 'perStatement'> {
   if (dest.write_mode.operation === 'append') {
     const head = `INSERT INTO ${dest.name} (${wire.map((w) => insertIdent(w.name)).join(', ')}) VALUES`;
-    return { insert: { head, tuple: `(${wire.map(() => '?').join(', ')})` }, perStatement, single: null };
+    return { insert: { head, tuple: `(${wire.map(() => '?').join(', ')})` }, single: null };
   }
   const sql = dest.write_mode.transaction.insert;
   const shape = parseSingleRowInsert(sql);
   if (shape && shape.placeholders !== wire.length) throw placeholderMismatch(subject, wire, lastStage);
-  return { insert: shape, perStatement, single: sql };
+  return { insert: shape, single: sql };
 }
 
 function placeholderMismatch(subject: string, wire: WireColumn[], lastStage: string, cause?: unknown): ExecutorError {

@@ -4,20 +4,23 @@
  * makes ODBC writes fast: every statement is a round trip to the database.
  *
  * A statement carries at most 1,000 rows and 2,000 parameters: SQL Server's limits (1,000 row
- * constructors, 2,100 parameters), and below libpq's, which (before PostgreSQL 17) refuses a
- * parameter description longer than 30,000 bytes, about 7,500 parameters. Throughput is flat
- * beyond a few hundred rows.
+ * constructors, 2,100 parameters). PostgreSQL takes more parameters, and more rows per statement
+ * is faster there (a 6-column table: about 60,000 rows/s at 333 rows a statement, 80,000 at 1,000,
+ * measured), so its budget is 6,000 parameters: below what libpq accepts before PostgreSQL 17 (a
+ * parameter description of at most 30,000 bytes, about 7,500 parameters).
  */
 import { ExecutorError, isExecutorError } from '../core/errors.js';
 import type { OdbcParam } from './driver.js';
 import type { OdbcLink } from './link.js';
 
 export const MAX_PARAMETERS = 2000;
+export const MAX_PARAMETERS_POSTGRES = 6000;
 export const MAX_ROWS_PER_STATEMENT = 1000;
 
 /** Rows per statement for a batch size and a number of columns, within the limits above. */
-export function rowsPerStatement(batchSize: number, columns: number): number {
-  return Math.max(1, Math.min(batchSize, MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMETERS / Math.max(1, columns))));
+export function rowsPerStatement(batchSize: number, columns: number, postgres = false): number {
+  const parameters = postgres ? MAX_PARAMETERS_POSTGRES : MAX_PARAMETERS;
+  return Math.max(1, Math.min(batchSize, MAX_ROWS_PER_STATEMENT, Math.floor(parameters / Math.max(1, columns))));
 }
 
 /** A single-row `INSERT INTO <target> [(<columns>)] VALUES (?, ...)`, split where rows repeat. */

@@ -106,3 +106,21 @@ batch_size: 100`);
   // Nothing of the replay is left either: no session holds a transaction open.
   await pg.waitForNoSessions(10_000);
 });
+
+test('PostgreSQL takes 6,000 parameters a statement: 1,000 rows of 6 columns, 857 of 7, every row written', async () => {
+  const six = 'SELECT CAST(i AS INTEGER) AS id, i * 3 AS a, \'r\' || i AS b, i / 7.0 AS c, i % 2 = 0 AS d, DATE \'2024-01-01\' + CAST(i % 300 AS INTEGER) AS e FROM range(1, 2501) r(i)';
+  await pg.psql('DROP TABLE IF EXISTS wide6; CREATE TABLE wide6 (id integer, a bigint, b text, c double precision, d boolean, e date)');
+  const r6 = await write(six, 'name: wide6\nwrite_mode: { operation: append }\nbatch_size: 1000');
+  assert.equal(r6.status, 'succeeded', r6.message);
+  // 1,000 + 1,000 + 500 (with SQL Server's 2,000 parameters it would be 333 a statement: 8).
+  assert.ok(r6.logs.includes('debug: destination "wide6": wrote 2500 rows over ODBC in 3 statements'), r6.logs.join('\n'));
+  assert.deepEqual(await pg.rows('SELECT count(*), count(DISTINCT id), sum(a), min(b), max(e) FROM wide6'), [['2500', '2500', String(3 * 2500 * 2501 / 2), 'r1', '2024-10-26']]);
+
+  const seven = `SELECT *, id * 2 AS f FROM (${six})`;
+  await pg.psql('DROP TABLE IF EXISTS wide7; CREATE TABLE wide7 (id integer, a bigint, b text, c double precision, d boolean, e date, f bigint)');
+  const r7 = await write(seven, 'name: wide7\nwrite_mode: { operation: append }\nbatch_size: 1000');
+  assert.equal(r7.status, 'succeeded', r7.message);
+  // 857 + 857 + 786.
+  assert.ok(r7.logs.includes('debug: destination "wide7": wrote 2500 rows over ODBC in 3 statements'), r7.logs.join('\n'));
+  assert.deepEqual(await pg.rows('SELECT count(*), sum(f) FROM wide7'), [['2500', String(2500 * 2501)]]);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_PARAMETERS, MAX_ROWS_PER_STATEMENT, parseSingleRowInsert, rowsPerStatement } from '../../../src/odbc/batch-insert.js';
+import { MAX_PARAMETERS, MAX_PARAMETERS_POSTGRES, MAX_ROWS_PER_STATEMENT, parseSingleRowInsert, rowsPerStatement } from '../../../src/odbc/batch-insert.js';
 
 test('a single-row INSERT ... VALUES (?, ...) splits into the head and the tuple to repeat', () => {
   assert.deepEqual(parseSingleRowInsert('INSERT INTO daily (day, city, amount) VALUES (?, ?, ?)'),
@@ -30,4 +30,10 @@ test('rows per statement stay within the batch size, 1,000 rows and 2,000 parame
   assert.equal(rowsPerStatement(5000, 1), MAX_ROWS_PER_STATEMENT);
   assert.equal(rowsPerStatement(1000, 3000), 1);
   assert.equal(MAX_PARAMETERS, 2000);
+  // PostgreSQL: 6,000 parameters (libpq takes about 7,500 before PostgreSQL 17).
+  assert.equal(rowsPerStatement(1000, 6, true), 1000);
+  assert.equal(rowsPerStatement(1000, 7, true), 857);
+  assert.equal(rowsPerStatement(5000, 1, true), MAX_ROWS_PER_STATEMENT);
+  assert.equal(rowsPerStatement(1000, 15, true), 400);
+  assert.equal(MAX_PARAMETERS_POSTGRES, 6000);
 });
