@@ -11,7 +11,8 @@ import { DuckDBInstance } from './duckdb.js';
 import { cancelled, ExecutorError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { RunLogLevel, RunLogListener } from '../core/run-events.js';
-import { applySqlCompat, applyConnectionCompat } from './sql/compat.js';
+import { applySqlCompat, applyConnectionCompat, createMacros } from './sql/compat.js';
+import { macrosCalledBy } from './sql/macros.js';
 import { stringList } from './sql-text.js';
 
 export interface SessionOptions {
@@ -55,8 +56,6 @@ export interface InstanceOptions {
   memoryLimitGb?: number;
   /** DuckDB's own spill limit, in bytes, to create the instance with (see `configureRun`). */
   maxSpillBytes?: number;
-  /** A macro template file (sql/compat.ts, writeMacroTemplate) to copy the macros from. */
-  macroTemplate?: string;
 }
 
 /**
@@ -79,6 +78,8 @@ export class EngineSession {
   private disposer: ((dispose: () => Promise<void>) => void) | null = null;
   private runLog: Logger;
   private onLog: RunLogListener | undefined;
+  /** The compatibility macros created so far (none at first: see `useMacros`). */
+  private readonly macros = new Set<string>();
   /** Where EngineSession.open takes sessions from first (the executor's warm sessions); none by default. */
   private static supplier: SessionSupplier | null = null;
 
@@ -150,7 +151,7 @@ export class EngineSession {
     try {
       instance = await DuckDBInstance.create(':memory:', config);
       const main = await instance.connect();
-      await applySqlCompat(main, { macroTemplate: inst.macroTemplate });
+      await applySqlCompat(main, { macros: 'none' });
       await main.run(PROGRESS_SETTINGS);
       const session = new EngineSession(instance, main, spillDir, log, { memoryLimitMiB: memory, spillLimited: inst.maxSpillBytes !== undefined });
       session.connections.add(main);
@@ -188,6 +189,20 @@ export class EngineSession {
     } catch (e) {
       throw new ExecutorError('AQ_INTERNAL', `could not apply the run's memory and spill limits: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /**
+   * Creates the compatibility macros these SQL texts may call (sql/macros.ts, macrosCalledBy)
+   * that the session does not have yet. A session starts with none: creating all of them costs
+   * about 45 ms, a run usually calls none or a few. Macros live in the database, so every
+   * connection of the session sees them.
+   */
+  async useMacros(texts: readonly string[]): Promise<void> {
+    const missing = macrosCalledBy(texts).filter((name) => !this.macros.has(name));
+    if (missing.length === 0) return;
+    await createMacros(this.main, missing);
+    for (const name of missing) this.macros.add(name);
+    this.log.debug({ macros: missing }, 'created SQL compatibility macros');
   }
 
   /**

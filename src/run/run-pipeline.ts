@@ -80,11 +80,13 @@ async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string
   for (const w of assertNoFindings(pipeline)) session.report('warn', formatDiagnostic(w));
   const sql = new Map<string, string>();
   const traits = new Map<string, StageTraits>();
+  for (const group of pipeline.stages) for (const stage of group) sql.set(stage.name, rewriteSql(stage.query));
+  // The macros the stages may call exist before anything binds a stage.
+  await session.useMacros([...sql.values()]);
   for (const group of pipeline.stages) {
     for (const stage of group) {
-      const rewritten = rewriteSql(stage.query);
+      const rewritten = sql.get(stage.name)!;
       await checkStageQuery(session.main, stage.name, rewritten);
-      sql.set(stage.name, rewritten);
       traits.set(stage.name, await stageTraits(session.main, rewritten));
     }
   }

@@ -5,23 +5,15 @@
  * (EngineSession.configureRun), and the next one is prepared while the run works.
  *
  * Each session is still a fresh instance with its own spill directory, used by one run and closed
- * after it: nothing a run creates, changes or leaves behind reaches another run. The macros are
- * copied from a template file written once at start (sql/compat.ts) into each new instance.
+ * after it: nothing a run creates, changes or leaves behind reaches another run.
  *
- * The template lives in a `run-<pid>-XXXXXX` directory of the spill root, so the start of a later
- * process removes it if this one dies without `close`.
- *
- * DuckDB aborts the process when it cannot open a file it needs, so neither the template nor a
- * session is prepared while the process is short of file descriptors (a flood of connections):
- * the template is then written when the next session is prepared, and a run arriving before that
- * starts its own session, or is refused if the shortage lasts (run-execution.actor.ts).
+ * DuckDB aborts the process when it cannot open a file it needs, so no session is prepared while
+ * the process is short of file descriptors (a flood of connections): a run arriving then starts
+ * its own session, or is refused if the shortage lasts (run-execution.actor.ts).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { descriptorShortage } from '../core/descriptors.js';
 import type { Logger } from '../core/log.js';
-import { DEFAULT_SPILL_ROOT, EngineSession, SPILL_PREFIX, type SessionOptions, type SessionSupplier } from '../engine/session.js';
-import { writeMacroTemplate } from '../engine/sql/compat.js';
+import { DEFAULT_SPILL_ROOT, EngineSession, type SessionOptions, type SessionSupplier } from '../engine/session.js';
 
 export interface WarmSessionsOptions {
   /** Parent of the spill directories, as the runs give it (default: DEFAULT_SPILL_ROOT). */
@@ -39,17 +31,12 @@ export class WarmSessions implements SessionSupplier {
   private readonly spillRoot: string;
   /** The session being prepared or ready for the next run; null when none is (stopped, or failed). */
   private next: Promise<EngineSession | null> | null = null;
-  private template: Promise<string | undefined>;
-  private templateDir: string | null = null;
-  /** The template was not written for lack of descriptors: the next preparation writes it. */
-  private templateDeferred = false;
   private stopped = false;
   /** Instances of finished runs still being closed. */
   private readonly disposals = new Set<Promise<void>>();
 
   private constructor(private readonly opts: WarmSessionsOptions) {
     this.spillRoot = opts.spillRoot ?? DEFAULT_SPILL_ROOT;
-    this.template = this.writeTemplate();
     this.next = this.prepare();
   }
 
@@ -86,7 +73,7 @@ export class WarmSessions implements SessionSupplier {
     await this.next?.catch(() => null);
   }
 
-  /** Stops preparing sessions, closes the one prepared (waiting for it if needed) and removes the template. */
+  /** Stops preparing sessions and closes the one prepared (waiting for it if needed). */
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -96,8 +83,6 @@ export class WarmSessions implements SessionSupplier {
     const session = await pending?.catch(() => null);
     await session?.close();
     while (this.disposals.size) await Promise.all([...this.disposals]);
-    await this.template.catch(() => undefined);
-    if (this.templateDir !== null) await rm(this.templateDir, { recursive: true, force: true });
     this.opts.log.debug('closed the prepared engine session');
   }
 
@@ -117,15 +102,10 @@ export class WarmSessions implements SessionSupplier {
   /** A new session for the next run; null (logged) if it could not be started, or once stopped. */
   private async prepare(): Promise<EngineSession | null> {
     if (this.stopped) return null;
-    let macroTemplate = await this.template;
     if (this.shortOfDescriptors('prepare an engine session ahead of the next run; the run will start its own')) return null;
-    if (macroTemplate === undefined && this.templateDeferred) {
-      this.template = this.writeTemplate();
-      macroTemplate = await this.template;
-    }
     try {
       const maxSpillBytes = await this.opts.spillBudget?.();
-      const session = await EngineSession.create({ spillRoot: this.spillRoot, threads: this.opts.threads, memoryLimitGb: this.opts.memoryLimitGb, maxSpillBytes, macroTemplate }, this.opts.log);
+      const session = await EngineSession.create({ spillRoot: this.spillRoot, threads: this.opts.threads, memoryLimitGb: this.opts.memoryLimitGb, maxSpillBytes }, this.opts.log);
       // The connection of a run's first stage (the stages of a group each open their own).
       await session.prepareConnections(1);
       if (!this.stopped) {
@@ -137,29 +117,6 @@ export class WarmSessions implements SessionSupplier {
     } catch (err) {
       this.opts.log.warn({ err }, 'could not prepare an engine session ahead of the next run; the run will start its own');
       return null;
-    }
-  }
-
-  /** Writes the macro template; undefined (logged) if it could not, and sessions install the macros from SQL. */
-  private async writeTemplate(): Promise<string | undefined> {
-    this.templateDeferred = false;
-    if (this.shortOfDescriptors('write the SQL macro template yet')) {
-      this.templateDeferred = true;
-      return undefined;
-    }
-    let dir: string | null = null;
-    try {
-      await mkdir(this.spillRoot, { recursive: true });
-      dir = await mkdtemp(path.join(this.spillRoot, `${SPILL_PREFIX}${process.pid}-`));
-      const file = path.join(dir, 'macros.duckdb');
-      await writeMacroTemplate(file);
-      this.templateDir = dir;
-      return file;
-    } catch (err) {
-      if (dir !== null) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      this.templateDeferred = descriptorShortage() !== null;
-      this.opts.log.warn({ err }, `could not write the SQL macro template; ${this.templateDeferred ? 'the next preparation tries again' : 'each engine session installs the macros itself'}`);
-      return undefined;
     }
   }
 

@@ -202,3 +202,22 @@ test('a stage bigger than the memory limit completes by spilling to disk', async
   assertSucceeded(r);
   assert.match(r.outputs[0]!.body, /\| 6000000 \|/);
 });
+
+test('a run creates the compatibility macros its stages call (any case), the macros those call, and no others', async () => {
+  const cwd = await tempDir();
+  const r = await runYaml(
+    `${NUMBERS}stages:
+  - - { name: called, query: "SELECT REGEXP_MATCH('abc', '(b)(c)') AS m, arrow_typeof(CAST(1 AS BIGINT)) AS t" }
+  - - name: listed
+      query: "SELECT string_agg(DISTINCT function_name, ',' ORDER BY function_name) AS names FROM duckdb_functions() WHERE database_name = current_database() AND function_type = 'macro'"
+      show: 1
+    - { name: shown, query: "SELECT * FROM called", show: 1 }`,
+    { cwd },
+  );
+  assertSucceeded(r);
+  const body = (stage: string) => r.outputs.find((o) => o.stageName === stage)!.body;
+  // regexp_match calls four helpers; arrow_typeof two (and its body names the UUID type, which
+  // is also a macro's name: a name too many is created rather than one too few).
+  assert.match(body('listed'), /\| aq_arrow_scalar_type,aq_arrow_type,aq_re_flags,aq_re_groups,aq_re_strip,aq_regexp_match,arrow_typeof,regexp_match,uuid \|/);
+  assert.match(body('shown'), /\| \[b, c\] \| Int64 \|/);
+});

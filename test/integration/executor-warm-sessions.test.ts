@@ -56,9 +56,9 @@ test('draining with a prepared session pending exits 0 and leaves nothing in the
   const ex = await startExecutor(['--data-root', dir, '--spill-dir', spill]);
   try {
     assert.equal(terminal(await run(ex, pipeline([{ name: 'q', query: 'SELECT 1 AS x' }]))).type, 'execution_succeeded');
-    // The macro template and the session prepared for the next run (the run's own is removed).
-    for (let i = 0; i < 400 && (await readdir(spill)).length !== 2; i++) await new Promise((r) => setTimeout(r, 25));
-    assert.equal((await readdir(spill)).length, 2);
+    // The session prepared for the next run (the run's own is removed).
+    for (let i = 0; i < 400 && (await readdir(spill)).length !== 1; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal((await readdir(spill)).length, 1);
     ex.proc.kill('SIGTERM');
     assert.equal(await ex.exited, 0);
     assert.deepEqual(await readdir(spill), []);

@@ -16,37 +16,29 @@
  * the settings and changes nothing that is already right (any SET fails once configuration is
  * locked).
  *
- * Cost (measured): about 45 ms for the ~110 macros (~250 overloads), sent as one multi-statement
+ * Cost (measured): about 45 ms for all ~110 macros (~250 overloads), sent as one multi-statement
  * text in one transaction (one round trip per macro costs about the same: parsing and binding the
- * bodies is the cost, not the round trips); settings and UDFs take under 1 ms, and a second call on
- * an instance that has the macros about 2 ms. A process that opens many instances (the executor)
- * writes the macros once into a template database file (`writeMacroTemplate`) and copies them
- * from it into each new instance (`macroTemplate`), which takes about 8 ms: the copy creates the
- * catalog entries from their stored form, without parsing SQL. The template is attached read-only
- * and detached again, so an instance never writes to it and holds nothing of it afterwards. A
- * copied macro is the same as one created from SQL, except that its lambdas read back in the arrow
- * notation (`e -> ...`), which DuckDB 1.5 binds the same way (the SQL compatibility tests pass on
- * copied macros too).
+ * bodies is the cost, not the round trips); settings and UDFs take under 1 ms. So an engine
+ * session creates none at first (`macros: 'none'`) and, before a run's stages are checked, only
+ * those the run's SQL may call (`createMacros` with `macrosCalledBy`, macros.ts): usually none or
+ * a few, a fraction of a millisecond each. The SQL compatibility tests install them all.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DuckDBInstance } from '../duckdb.js';
 import { ExecutorError } from '../../core/errors.js';
-import { quoteIdent, quoteLiteral } from '../sql-text.js';
-import { MACROS_SQL, MACROS_VERSION } from './macros.js';
+import { MACROS_SQL, MACROS_VERSION, macrosSql } from './macros.js';
 import { SESSION_SETTINGS, settingsSql } from './settings.js';
 import { registerUdfs } from './udfs.js';
 
 export interface CompatOptions {
-  /** A database file written by writeMacroTemplate: the macros are copied from it. */
-  macroTemplate?: string;
+  /** `all` (the default): every macro; `none`: none yet (see createMacros). */
+  macros?: 'all' | 'none';
 }
 
 /** Applies settings, macros and UDFs. Idempotent: macros already installed are not recreated. */
 export async function applySqlCompat(connection: DuckDBConnection, opts: CompatOptions = {}): Promise<void> {
   try {
     await connection.run(settingsSql());
-    if (opts.macroTemplate === undefined) await installMacros(connection);
-    else await copyMacros(connection, opts.macroTemplate);
+    if (opts.macros !== 'none') await installMacros(connection);
     registerUdfs(connection);
   } catch (e) {
     throw new ExecutorError('AQ_INTERNAL', `could not set up the SQL compatibility layer: ${firstLine(e)}`, { cause: e });
@@ -96,36 +88,15 @@ async function installMacros(connection: DuckDBConnection): Promise<void> {
   throw lastError;
 }
 
-/** Writes a database file that holds the macros and nothing else (it must not exist yet). */
-export async function writeMacroTemplate(file: string): Promise<void> {
-  const instance = await DuckDBInstance.create(file, { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+/** Creates the named macros (macros.ts) in the connection's database, in one transaction. */
+export async function createMacros(connection: DuckDBConnection, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
   try {
-    const connection = await instance.connect();
-    try {
-      await connection.run(`BEGIN TRANSACTION;\n${MACROS_SQL}\nCOMMIT;\nCHECKPOINT;`);
-    } finally {
-      connection.closeSync();
-    }
+    await connection.run(`BEGIN TRANSACTION;\n${macrosSql(names)}\nCOMMIT;`);
   } catch (e) {
-    throw new ExecutorError('AQ_INTERNAL', `could not write the SQL macro template ${file}: ${firstLine(e)}`, { cause: e });
-  } finally {
-    instance.closeSync();
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw new ExecutorError('AQ_INTERNAL', `could not create the SQL compatibility macros ${names.join(', ')}: ${firstLine(e)}`, { cause: e });
   }
-}
-
-const TEMPLATE_ALIAS = 'aq_macro_template';
-
-/** Copies the macros of a template file into the connection's database, then detaches the file. */
-async function copyMacros(connection: DuckDBConnection, file: string): Promise<void> {
-  if (await macrosInstalled(connection)) return;
-  const database = String((await connection.runAndReadAll('SELECT current_database()')).getRows()[0]?.[0]);
-  try {
-    await connection.run(`ATTACH ${quoteLiteral(file)} AS ${TEMPLATE_ALIAS} (READ_ONLY);\nCOPY FROM DATABASE ${TEMPLATE_ALIAS} TO ${quoteIdent(database)};\nDETACH ${TEMPLATE_ALIAS};`);
-  } catch (e) {
-    await connection.run(`DETACH DATABASE IF EXISTS ${TEMPLATE_ALIAS}`).catch(() => undefined);
-    throw e;
-  }
-  if (!(await macrosInstalled(connection))) throw new Error(`the macro template ${file} does not hold the macros (${MACROS_VERSION} is missing)`);
 }
 
 async function macrosInstalled(connection: DuckDBConnection): Promise<boolean> {

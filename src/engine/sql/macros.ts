@@ -1,9 +1,9 @@
 /**
  * CREATE MACRO statements that give DuckDB 1.5.6 the DataFusion 49 functions it lacks or spells
- * differently (docs/sql.md, "Macros"). They are created in schema `main` of the run's
- * database, where they shadow DuckDB's built-ins of the same name for ALL SQL on that database,
- * the engine's own included; a built-in stays reachable as `system.main.f(...)` (see
- * SHADOWED_BUILTINS). A macro that shadows a built-in declares every arity the built-in has, since
+ * differently (docs/sql.md, "Macros"). Those a run's SQL may call (macrosCalledBy) are created in
+ * schema `main` of the run's database, where they shadow DuckDB's built-ins of the same name for
+ * ALL SQL on that database, the engine's own included; a built-in stays reachable as
+ * `system.main.f(...)` (see SHADOWED_BUILTINS). A macro that shadows a built-in declares every arity the built-in has, since
  * DuckDB looks a name up once and then only considers the macro's overloads.
  *
  * Rules the bodies follow, all forced by DuckDB:
@@ -376,3 +376,49 @@ export const MACROS_SQL: string = [
   ...MACROS.map(createStatement),
   `CREATE OR REPLACE MACRO main.${MACROS_VERSION}() AS true;`,
 ].join('\n');
+
+const NAMES: ReadonlySet<string> = new Set(MACROS.map((m) => m.name));
+
+/** The words of a SQL text (identifier-shaped runs of characters, lower-cased), strings and comments included. */
+function words(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) out.add(m[0].toLowerCase());
+  return out;
+}
+
+let callsByMacro: Map<string, string[]> | undefined;
+
+/** The other macros a macro's bodies name. */
+function callsOf(name: string): readonly string[] {
+  if (!callsByMacro) {
+    callsByMacro = new Map();
+    for (const m of MACROS) {
+      const called = callsByMacro.get(m.name) ?? [];
+      for (const [, body] of m.overloads) for (const w of words(body)) if (NAMES.has(w) && w !== m.name && !called.includes(w)) called.push(w);
+      callsByMacro.set(m.name, called);
+    }
+  }
+  return callsByMacro.get(name) ?? [];
+}
+
+/**
+ * The macros SQL texts may call: each macro whose name appears in them as a word (in any case,
+ * even inside a string or a comment: a name too many costs a little time, one too few a failed
+ * run), and the macros those call, transitively. In creation order.
+ */
+export function macrosCalledBy(texts: Iterable<string>): string[] {
+  const found = new Set<string>();
+  const visit = (name: string) => {
+    if (found.has(name)) return;
+    found.add(name);
+    for (const called of callsOf(name)) visit(called);
+  };
+  for (const text of texts) for (const w of words(text)) if (NAMES.has(w)) visit(w);
+  return [...NAMES].filter((n) => found.has(n));
+}
+
+/** The CREATE MACRO statements of the named macros, as one multi-statement text. */
+export function macrosSql(names: Iterable<string>): string {
+  const wanted = new Set(names);
+  return MACROS.filter((m) => wanted.has(m.name)).map(createStatement).join('\n');
+}

@@ -49,9 +49,9 @@ test('a write killed with SIGKILL leaves its temporary output and spill director
   await ex.exited;
   const temp = (await readdir(root)).filter((f) => f.startsWith('.data.aqueducts-'));
   assert.equal(temp.length, 1, 'the killed write left its temporary output');
-  // The run's spill directory, and the executor's macro template and session prepared for the next run.
+  // The run's spill directory, and the session prepared for the next run.
   const ofDead = async () => (await readdir(spill)).filter((f) => f.startsWith(`run-${ex.proc.pid}-`));
-  assert.equal((await ofDead()).length, 3, 'and its spill directories');
+  assert.equal((await ofDead()).length, 2, 'and its spill directories');
 
   const again = await startExecutor(['--data-root', root, '--spill-dir', spill]);
   started.push(again);

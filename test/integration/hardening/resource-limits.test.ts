@@ -160,7 +160,7 @@ test('descriptors exhausted (limits set too high on purpose): the run fails with
 
 test('with descriptors exhausted before the engine session for the next run is prepared, nothing DuckDB does is started; it is prepared once they are free', async () => {
   // In a process of its own (a fresh module state, its own descriptor limit): before this was
-  // guarded, DuckDB aborted the process here (SIGABRT) while writing the macro template.
+  // guarded, DuckDB aborted the process here (SIGABRT).
   const spillRoot = await tempDir('aq-limits-spill-');
   const script = path.join(await tempDir('aq-limits-script-'), 'warm.mjs');
   await writeFile(script, `
@@ -180,9 +180,9 @@ test('with descriptors exhausted before the engine session for the next run is p
     const reader = await s.main.runAndReadAll("SELECT 42 AS answer");
     await s.close();
     await warm.ready();
-    const template = readdirSync(spillRoot).filter((d) => !whileShort.includes(d)).length;
+    const prepared = readdirSync(spillRoot).filter((d) => !whileShort.includes(d)).length;
     await warm.close();
-    console.log(JSON.stringify({ held: held.length, whileShort, answer: reader.getRows()[0][0], template }));
+    console.log(JSON.stringify({ held: held.length, whileShort, answer: reader.getRows()[0][0], prepared }));
   `);
   const child = spawn('bash', ['-c', 'ulimit -n 128 && exec "$0" "$@"', process.execPath, script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -192,20 +192,17 @@ test('with descriptors exhausted before the engine session for the next run is p
   const [code, signal] = await once(child, 'close') as [number | null, string | null];
   assert.equal(signal, null, err.slice(-2000));
   assert.equal(code, 0, err.slice(-2000));
-  const result = JSON.parse(out) as { held: number; whileShort: string[]; answer: number; template: number };
+  const result = JSON.parse(out) as { held: number; whileShort: string[]; answer: number; prepared: number };
   assert.ok(result.held > 64, `only ${result.held} descriptors were held`);
-  // Nothing was created while short: no template directory, no spill directory.
+  // Nothing was created while short: no spill directory.
   assert.deepEqual(result.whileShort, []);
   assert.equal(result.answer, 42);
   const lines = err.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   const skipped = lines.filter((l) => l.code === 'AQ_TOO_MANY_OPEN_FILES').map((l) => l.msg);
-  assert.deepEqual(skipped, [
-    'too few free file descriptors to write the SQL macro template yet',
-    'too few free file descriptors to prepare an engine session ahead of the next run; the run will start its own',
-  ]);
-  // Once descriptors are free, the next session is prepared, with the template written then.
+  assert.deepEqual(skipped, ['too few free file descriptors to prepare an engine session ahead of the next run; the run will start its own']);
+  // Once descriptors are free, the next session is prepared.
   assert.ok(lines.some((l) => l.msg === PREPARED), 'no session was prepared after the descriptors were freed');
-  assert.equal(result.template, 2, 'the template directory and the prepared session\'s spill directory');
+  assert.equal(result.prepared, 1, 'the prepared session\'s spill directory');
   assert.ok(!lines.some((l) => /could not/.test(String(l.msg))), JSON.stringify(lines.filter((l) => /could not/.test(String(l.msg)))));
 });
 

@@ -31,11 +31,11 @@ test('a run that spills more than --max-spill fails with reason memory and leave
     assert.equal(e.reason, 'memory');
     assert.equal(e.code, 'AQ_OUT_OF_MEMORY');
     assert.match(e.message, /^the run used .* of disk in its spill directory, more than its limit of 10\.7 MB \(--max-spill\)/);
-    // Left: the executor's macro template and the empty session prepared for the next run (the
-    // run's own directory goes once its instance is closed, just after the outcome is sent).
-    for (let i = 0; i < 400 && (await readdir(spill)).length !== 2; i++) await new Promise((r) => setTimeout(r, 25));
+    // Left: the empty session prepared for the next run (the run's own directory goes once its
+    // instance is closed, just after the outcome is sent).
+    for (let i = 0; i < 400 && (await readdir(spill)).length !== 1; i++) await new Promise((r) => setTimeout(r, 25));
     const files = (await readdir(spill, { recursive: true, withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => e.name);
-    assert.deepEqual([(await readdir(spill)).length, files], [2, ['macros.duckdb']]);
+    assert.deepEqual([(await readdir(spill)).length, files], [1, []]);
     assert.equal((await fetch(`${ex.url}/api/health`)).status, 200);
   } finally {
     c.close();
