@@ -6,6 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ENGINE_STATE_SCHEMAS, isNondeterministic, readsEngineState } from './fusion-rules.js';
+import { serializeSql } from './sql/check.js';
 
 export interface StageTraits {
   /** Relations read by name (lower case), with the number of times each is named. */
@@ -18,9 +19,9 @@ export interface StageTraits {
   engineState: string | null;
 }
 
+/** The traits of a query (a run has the parse tree already: traitsOfTree). */
 export async function stageTraits(conn: DuckDBConnection, sql: string): Promise<StageTraits> {
-  const r = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
-  return traitsOfTree(JSON.parse(String(r.getRowsJS()[0]![0])) as unknown);
+  return traitsOfTree(JSON.parse(await serializeSql(conn, sql)) as unknown);
 }
 
 /** The traits of a serialized parse tree (exported for tests). */

@@ -15,11 +15,11 @@ import { checkDestination, planDestination, type DestinationPlan } from '../dest
 import type { ProgressEvent, RunLogListener, StageOutput } from '../core/run-events.js';
 import { EngineSession } from '../engine/session.js';
 import { runStage, stageSubject } from '../engine/stages.js';
-import { stageTraits, type StageTraits } from '../engine/stage-traits.js';
+import { traitsOfTree, type StageTraits } from '../engine/stage-traits.js';
 import { planFusion, type DestinationReading, type FusionPlan } from '../engine/fusion-plan.js';
 import { StageRelations } from '../engine/stage-relations.js';
 import { rewriteSql } from '../engine/sql/rewrite.js';
-import { checkStageQuery } from '../engine/sql/check.js';
+import { checkSerializedQuery, serializeSql } from '../engine/sql/check.js';
 import { formatBytes } from '../storage/transfer.js';
 import { assertNoFindings } from './validate.js';
 import { fallBack, withFusedNote, writeFused } from './fused-queries.js';
@@ -86,8 +86,11 @@ async function prepare(session: EngineSession, pipeline: Aqueduct, runId: string
   for (const group of pipeline.stages) {
     for (const stage of group) {
       const rewritten = sql.get(stage.name)!;
-      await checkStageQuery(session.main, stage.name, rewritten);
-      traits.set(stage.name, await stageTraits(session.main, rewritten));
+      // One parse tree for the check and the traits.
+      let tree: Promise<string> | undefined;
+      const serialize = (text: string) => (tree ??= serializeSql(session.main, text));
+      await checkSerializedQuery(serialize, stage.name, rewritten);
+      traits.set(stage.name, traitsOfTree(JSON.parse(await serialize(rewritten)) as unknown));
     }
   }
   const fusion = planFusion(pipeline, traits, { destination: destinationReading(pipeline), enabled: fuse });

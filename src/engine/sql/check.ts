@@ -37,15 +37,19 @@ interface Serialized {
 /** The statement that asks DuckDB's parser about `$1`; its one row and column is the JSON text. */
 export const SERIALIZE_SQL = 'SELECT CAST(json_serialize_sql(CAST($1 AS VARCHAR)) AS VARCHAR)';
 
+/**
+ * DuckDB's parse tree of `text` as JSON (`json_serialize_sql`; an error is a JSON object too). A
+ * literal rather than a parameter, and the materialized result read in place: one round trip to
+ * the engine instead of five (extract, prepare, execute, two fetches).
+ */
+export async function serializeSql(connection: DuckDBConnection, text: string): Promise<string> {
+  const materialized = await connection.run(`SELECT CAST(json_serialize_sql(${quoteLiteral(text)}) AS VARCHAR)`);
+  return String(materialized.chunkCount > 0 ? materialized.getChunk(0).getRows()[0]?.[0] : undefined);
+}
+
 /** Resolves when `sql` is exactly one read-only query; throws AQ_STAGE_SQL_REJECTED otherwise. */
 export async function checkStageQuery(connection: DuckDBConnection, stageName: string, sql: string): Promise<void> {
-  // A literal rather than a parameter, and the materialized result read in place: one round trip
-  // to the engine instead of five (extract, prepare, execute, two fetches).
-  const serialize = async (text: string) => {
-    const materialized = await connection.run(`SELECT CAST(json_serialize_sql(${quoteLiteral(text)}) AS VARCHAR)`);
-    return String(materialized.chunkCount > 0 ? materialized.getChunk(0).getRows()[0]?.[0] : undefined);
-  };
-  return checkSerializedQuery(serialize, stageName, sql);
+  return checkSerializedQuery((text) => serializeSql(connection, text), stageName, sql);
 }
 
 /**
