@@ -13,7 +13,10 @@
  * itself at exit, and steadier than wall time when other jobs share the machine), and whether the
  * targets hold (`--version` and `validate` under 0.25 s wall time, median).
  *
- *   npm run build && node --import tsx bench/startup.ts [--rounds=20] [--repo=<another built checkout>]
+ *   npm run build && node --import tsx bench/startup.ts [--rounds=20] [--repo=<another built checkout>] [--json]
+ *
+ * With `--json`, the last line is one JSON object for another program (bench/pipelines.ts) to read:
+ * `{ "<command>": <median wall ms>, ..., "targetsMet": true|false }`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,6 +29,7 @@ const flag = (name: string) => /^--[^=]+=(.*)$/.exec(args.find((a) => a.startsWi
 /** The checkout whose built programs are timed: this one, or `--repo=<dir>` (e.g. an earlier commit, built, to compare). */
 const REPO = path.resolve(flag('repo') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
 const ROUNDS = Number(flag('rounds') ?? 20);
+const JSON_OUTPUT = args.includes('--json');
 /** The start-up targets: wall time, median, in seconds. */
 const TARGET_S = 0.25;
 
@@ -94,10 +98,12 @@ function main(): void {
   console.log('| command | wall, median | wall, p90 | wall above `node -e ""` | CPU, median | CPU above `node -e ""` | target (wall, median) |');
   console.log('|---|---:|---:|---:|---:|---:|---|');
   let missed = 0;
+  const medians: Record<string, number | boolean> = {};
   for (const c of CASES) {
     const wall = sorted(c, 'wall');
     const cpu = quantile(sorted(c, 'cpu'), 0.5);
     const median = quantile(wall, 0.5);
+    medians[c.label] = Math.round(median * 10_000) / 10;
     const met = median < TARGET_S;
     if (c.target && !met) missed++;
     const target = c.target ? `< ${ms(TARGET_S)}: ${met ? 'met' : 'NOT met'}` : '';
@@ -105,6 +111,7 @@ function main(): void {
     console.log(`| \`${c.label}\` | ${ms(median)} | ${ms(quantile(wall, 0.9))} | ${above(median - baseWall)} | ${ms(cpu)} | ${above(cpu - baseCpu)} | ${target} |`);
   }
   console.log(missed === 0 ? '\nEvery target is met.' : `\n${missed} target(s) not met.`);
+  if (JSON_OUTPUT) console.log(JSON.stringify({ ...medians, targetsMet: missed === 0 }));
 }
 
 main();
