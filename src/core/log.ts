@@ -3,8 +3,13 @@
  * children (`log.child({ execution_id })`). Credentials are never put in bindings, and the paths
  * below are redacted as a second line of defence.
  */
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger, DestinationStream } from 'pino';
+import type * as Pino from 'pino';
 import { clientText, clientValue } from './client-value.js';
+
+/** pino, required when a real logger is made: a local run (silentLogger) does not load it (about 20 ms). */
+const requirePino = (): typeof Pino => createRequire(import.meta.url)('pino') as typeof Pino;
 
 export type { Logger } from 'pino';
 
@@ -17,6 +22,7 @@ export const REDACT_PATHS = [
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
+  const { pino } = requirePino();
   return pino({
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -88,7 +94,18 @@ function boundError(e: Error): unknown {
   };
 }
 
-/** A logger that discards everything (tests, library use). */
+const discard = (): void => {};
+
+/**
+ * A logger that discards everything (local runs, tests, library use): pino's logging methods,
+ * `child` and the `silent` level, without loading pino.
+ */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  const logger = {
+    level: 'silent',
+    fatal: discard, error: discard, warn: discard, info: discard, debug: discard, trace: discard, silent: discard,
+    child: () => logger,
+    isLevelEnabled: () => false,
+  };
+  return logger as unknown as Logger;
 }
