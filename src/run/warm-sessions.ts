@@ -102,7 +102,12 @@ export class WarmSessions implements SessionSupplier {
   /** A new session for the next run; null (logged) if it could not be started, or once stopped. */
   private async prepare(): Promise<EngineSession | null> {
     if (this.stopped) return null;
-    if (this.shortOfDescriptors('prepare an engine session ahead of the next run; the run will start its own')) return null;
+    const fds = descriptorShortage();
+    if (fds !== null) {
+      this.opts.log.warn({ code: 'AQ_TOO_MANY_OPEN_FILES', free_descriptors: fds.free, descriptor_limit: fds.limit },
+        'too few free file descriptors to prepare an engine session ahead of the next run; the run will start its own');
+      return null;
+    }
     try {
       const maxSpillBytes = await this.opts.spillBudget?.();
       const session = await EngineSession.create({ spillRoot: this.spillRoot, threads: this.opts.threads, memoryLimitGb: this.opts.memoryLimitGb, maxSpillBytes }, this.opts.log);
@@ -118,13 +123,5 @@ export class WarmSessions implements SessionSupplier {
       this.opts.log.warn({ err }, 'could not prepare an engine session ahead of the next run; the run will start its own');
       return null;
     }
-  }
-
-  /** Whether the process is short of file descriptors (logged, naming what is not done). */
-  private shortOfDescriptors(what: string): boolean {
-    const fds = descriptorShortage();
-    if (fds === null) return false;
-    this.opts.log.warn({ code: 'AQ_TOO_MANY_OPEN_FILES', free_descriptors: fds.free, descriptor_limit: fds.limit }, `too few free file descriptors to ${what}`);
-    return true;
   }
 }

@@ -224,8 +224,9 @@ export async function registerFileSource(host: FileSourceHost, source: FileLike)
     const cols = await describe(conn, `SELECT * FROM ${plan.reader([...noHive, ...dialect, ...typing])}`);
     const known = new Set(partitions.map((c) => c.name));
     const dataCols = cols.filter((c) => !known.has(c.name));
-    // CSV without a schema: pin the sniffed types so the view binds the same way every time.
-    if (source.format.type === 'csv' && schema.length === 0) {
+    // CSV without a schema that the sniffer gave no answer for: pin the types the reader found, so
+    // the view binds the same way every time (a sniffed file has its columns pinned above).
+    if (source.format.type === 'csv' && schema.length === 0 && dialect.length === 0) {
       typing.splice(0, typing.length, `columns = ${columnsStruct(dataCols.map((c) => ({ name: c.name, type: c.type })))}`);
     }
     const select = projection(dataCols, source.format, schema, partitions);
